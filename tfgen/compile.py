@@ -1,0 +1,332 @@
+"""Spec → compiled desired state: exactly one RegistryState per registry (account + Region).
+
+Pure: no I/O. Limits that only show per registry (rules, unique destinations, policy size) are
+checked here, where that view exists, and reported against the spec paths that caused them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tfgen import limits
+from tfgen.spec import LoadedSpec
+from tfgen.spec.issues import Issue, Path, Severity, SpecError
+from tfgen.spec.model import Spec
+from tfgen.state import (
+    GRANT_SID,
+    AccountState,
+    CreationTemplate,
+    Destination,
+    DesiredState,
+    RegistryState,
+    Rule,
+    S3BackendState,
+    Settings,
+    compact_json,
+)
+
+Key = tuple[str, str]  # (account name, region)
+
+
+@dataclass(slots=True)
+class _Registry:
+    rules: list[Rule] = field(default_factory=list)
+    sources: set[str] = field(default_factory=set)
+    source_paths: list[Path] = field(default_factory=list)
+    statements: list[Mapping[str, Any]] = field(default_factory=list)
+    templates: list[CreationTemplate] = field(default_factory=list)
+
+
+def compile_spec(spec: Spec) -> tuple[DesiredState, list[Issue]]:
+    """Compile a checked spec. Returns the state and the issues (errors and warnings) found."""
+    issues: list[Issue] = []
+    accounts = {
+        name: AccountState(
+            name=name,
+            account_id=a.id,
+            partition=a.partition,
+            role_arn=_role(a.role_arn or spec.defaults.role_arn, name, a.id),
+        )
+        for name, a in spec.accounts.items()
+    }
+    registries: dict[Key, _Registry] = defaultdict(_Registry)
+    receives: dict[str, list[str]] = defaultdict(list)  # account → Regions it receives in
+    _compile_rules(spec, accounts, registries, receives, issues)
+    _compile_policies(spec, registries, issues)
+    _compile_templates(spec, registries, receives, issues)
+
+    states = tuple(
+        RegistryState(
+            account=name,
+            account_id=accounts[name].account_id,
+            region=region,
+            partition=accounts[name].partition,
+            rules=tuple(reg.rules),
+            grant_sources=tuple(sorted(reg.sources)),
+            extra_statements=tuple(reg.statements),
+            creation_templates=tuple(reg.templates),
+        )
+        for (name, region), reg in sorted(registries.items())
+    )
+    for state in states:
+        _check_registry(state, registries[state.key], issues)
+    _warn_chains(states, accounts, issues)
+    backend = spec.defaults.backend
+    settings = Settings(
+        required_version=spec.defaults.terraform.required_version,
+        aws_provider_version=spec.defaults.terraform.aws_provider_version,
+        backend=None
+        if backend is None
+        else S3BackendState(
+            bucket=backend.s3.bucket,
+            region=backend.s3.region,
+            key=backend.s3.key,
+            use_lockfile=backend.s3.use_lockfile,
+            encrypt=backend.s3.encrypt,
+            dynamodb_table=backend.s3.dynamodb_table,
+            role_arn=backend.s3.role_arn,
+        ),
+    )
+    warnings = tuple(i for i in issues if i.severity is Severity.WARNING)
+    return DesiredState(states, accounts, settings, warnings), issues
+
+
+def _role(template: str | None, name: str, account_id: str) -> str | None:
+    return None if template is None else template.format(account=name, account_id=account_id)
+
+
+def _compile_rules(
+    spec: Spec,
+    accounts: Mapping[str, AccountState],
+    registries: dict[Key, _Registry],
+    receives: dict[str, list[str]],
+    issues: list[Issue],
+) -> None:
+    for i, entry in enumerate(spec.replication):
+        src = entry.from_.account
+        assert src is not None  # checked: Organizations targets are expanded before compile
+        for region in entry.from_.regions:
+            destinations: list[Destination] = []
+            for target in entry.to:
+                assert target.account is not None
+                dest_id = accounts[target.account].account_id
+                for dest_region in target.regions:
+                    if target.account == src and dest_region == region:
+                        continue  # a registry never replicates to itself; lets mesh specs work
+                    dest = Destination(dest_region, dest_id)
+                    if dest in destinations:
+                        continue
+                    destinations.append(dest)
+                    if dest_region not in receives[target.account]:
+                        receives[target.account].append(dest_region)
+                    if target.account != src:
+                        dest_reg = registries[(target.account, dest_region)]
+                        dest_reg.sources.add(accounts[src].account_id)
+                        dest_reg.source_paths.append(("replication", i))
+            if not destinations:
+                issues.append(
+                    Issue(
+                        ("replication", i, "to"),
+                        f"the rule for {src}/{region} has no destination: every destination is "
+                        "the source registry itself",
+                    )
+                )
+                continue
+            registries[(src, region)].rules.append(
+                Rule(tuple(destinations), tuple(entry.filters), i, entry.name)
+            )
+
+
+def _compile_policies(spec: Spec, registries: dict[Key, _Registry], issues: list[Issue]) -> None:
+    for name, policy in spec.registry_policies.items():
+        regions = policy.regions
+        if regions is None:
+            regions = sorted({region for (acct, region) in registries if acct == name})
+            if not regions:
+                issues.append(
+                    Issue(
+                        ("registry_policies", name),
+                        f"tfgen manages no registry of '{name}', so it cannot tell which Regions "
+                        "this policy is for; add 'regions: [...]'",
+                    )
+                )
+                continue
+        for region in regions:
+            registries[(name, region)].statements.extend(policy.statements)
+
+
+def _compile_templates(
+    spec: Spec,
+    registries: dict[Key, _Registry],
+    receives: Mapping[str, list[str]],
+    issues: list[Issue],
+) -> None:
+    for i, t in enumerate(spec.creation_templates):
+        template = CreationTemplate(
+            prefix=t.prefix,
+            applied_for=tuple(t.applied_for),
+            image_tag_mutability=t.image_tag_mutability,
+            encryption_type=t.encryption.type,
+            kms_key=t.encryption.kms_key,
+            description=t.description,
+            lifecycle_policy=t.lifecycle_policy,
+            repository_policy=t.repository_policy,
+            resource_tags=tuple(sorted(t.resource_tags.items())),
+            custom_role_arn=t.custom_role_arn,
+            entry=i,
+        )
+        for k, name in enumerate(t.accounts):
+            regions = t.regions if t.regions is not None else sorted(receives.get(name, ()))
+            if not regions:
+                issues.append(
+                    Issue(
+                        ("creation_templates", i, "accounts", k),
+                        f"account '{name}' receives no replication, so the template has no Region; "
+                        "add 'regions: [...]'",
+                    )
+                )
+            for region in regions:
+                reg = registries[(name, region)]
+                clash = next((x for x in reg.templates if x.prefix == t.prefix), None)
+                if clash is not None:
+                    issues.append(
+                        Issue(
+                            ("creation_templates", i, "prefix"),
+                            f"{name}/{region} already has a template for prefix '{t.prefix}' "
+                            f"(creation_templates[{clash.entry}]); a prefix has one template per registry",
+                        )
+                    )
+                    continue
+                reg.templates.append(template)
+        _check_template_sizes(t.lifecycle_policy, t.repository_policy, i, issues)
+
+
+def _check_template_sizes(
+    lifecycle: Mapping[str, Any] | None,
+    repository: Mapping[str, Any] | None,
+    i: int,
+    issues: list[Issue],
+) -> None:
+    for key, doc, limit in (
+        ("lifecycle_policy", lifecycle, limits.LIFECYCLE_POLICY_MAX_LENGTH),
+        ("repository_policy", repository, limits.REPOSITORY_POLICY_MAX_LENGTH),
+    ):
+        if doc is not None and len(compact_json(doc)) > limit.value:
+            issues.append(
+                Issue(
+                    ("creation_templates", i, key),
+                    f"{len(compact_json(doc)):,} characters; at most {limit.value:,} {limit.what}",
+                )
+            )
+
+
+def _check_registry(state: RegistryState, reg: _Registry, issues: list[Issue]) -> None:
+    rules = state.rules
+    if rules:
+        entry_path: Path = ("replication", rules[0].entry)
+        lim = limits.RULES_PER_REGISTRY
+        if len(rules) > lim.value:
+            entries = ", ".join(f"replication[{r.entry}]" for r in rules)
+            issues.append(
+                Issue(
+                    ("replication", rules[lim.value].entry),
+                    f"registry {state.label} gets {len(rules)} rules ({entries}); at most "
+                    f"{lim.value} {lim.what} ({lim.source}). Merge entries that share destinations",
+                )
+            )
+        unique: dict[Destination, int] = {}
+        for rule in rules:
+            for dest in rule.destinations:
+                if dest in unique and unique[dest] != rule.entry:
+                    issues.append(
+                        Issue(
+                            ("replication", rule.entry, "to"),
+                            f"registry {state.label} already replicates to {dest.registry_id}/"
+                            f"{dest.region} through replication[{unique[dest]}]; images matching "
+                            "both rules are replicated once, but the overlap is easy to misread",
+                            Severity.WARNING,
+                        )
+                    )
+                unique.setdefault(dest, rule.entry)
+            per_rule = limits.DESTINATIONS_PER_RULE
+            if len(rule.destinations) > per_rule.value:
+                issues.append(
+                    Issue(
+                        ("replication", rule.entry, "to"),
+                        f"the rule for {state.label} has {len(rule.destinations)} destinations; at "
+                        f"most {per_rule.value} {per_rule.what} ({per_rule.source})",
+                    )
+                )
+        lim = limits.UNIQUE_DESTINATIONS_PER_REGISTRY
+        if len(unique) > lim.value:
+            issues.append(
+                Issue(
+                    entry_path,
+                    f"registry {state.label} replicates to {len(unique)} unique destinations; at "
+                    f"most {lim.value} {lim.what} ({lim.source})",
+                )
+            )
+    policy = state.registry_policy()
+    if policy is not None:
+        size = len(compact_json(policy))
+        lim = limits.REGISTRY_POLICY_MAX_LENGTH
+        if size > lim.value:
+            path = reg.source_paths[0] if reg.source_paths else ("registry_policies", state.account)
+            issues.append(
+                Issue(
+                    path,
+                    f"the registry policy of {state.label} would be {size:,} characters (grants for "
+                    f"{len(state.grant_sources)} source accounts and {len(state.extra_statements)} "
+                    f"extra statements); the API allows at most {lim.value:,}. Split the sources "
+                    "across more destination Regions or accounts",
+                )
+            )
+
+
+def _warn_chains(
+    states: tuple[RegistryState, ...], accounts: Mapping[str, AccountState], issues: list[Issue]
+) -> None:
+    """A→B and B→C without A→C: ECR does not replicate onward, so C never gets A's images."""
+    by_id = {a.account_id: a.name for a in accounts.values()}
+    outgoing: dict[Key, dict[Key, int]] = {}
+    for s in states:
+        targets: dict[Key, int] = {}
+        for rule in s.rules:
+            for d in rule.destinations:
+                targets.setdefault((by_id[d.registry_id], d.region), rule.entry)
+        if targets:
+            outgoing[s.key] = targets
+    reported: set[tuple[Key, Key]] = set()
+    for a, targets in sorted(outgoing.items()):
+        for b, entry in targets.items():
+            for c, onward_entry in outgoing.get(b, {}).items():
+                if c == a or c in targets or (a, c) in reported:
+                    continue
+                reported.add((a, c))
+                issues.append(
+                    Issue(
+                        ("replication", onward_entry),
+                        f"{a[0]}/{a[1]} replicates to {b[0]}/{b[1]} (replication[{entry}]), which "
+                        f"replicates on to {c[0]}/{c[1]}; ECR does not replicate onward, so "
+                        f"{c[0]}/{c[1]} never gets images pushed to {a[0]}/{a[1]}. Add it as a "
+                        "direct destination if it should",
+                        Severity.WARNING,
+                    )
+                )
+
+
+
+
+def compile_loaded(loaded: LoadedSpec) -> DesiredState:
+    """Compile a loaded spec; raise SpecError (with file and line) if any registry breaks a limit."""
+    state, issues = compile_spec(loaded.spec)
+    located = [loaded.positions.issue(i) for i in issues]
+    if any(i.severity is Severity.ERROR for i in located):
+        raise SpecError([*loaded.warnings, *located])
+    return replace(state, warnings=(*loaded.warnings, *located))
+
+
+__all__ = ["GRANT_SID", "compile_loaded", "compile_spec"]

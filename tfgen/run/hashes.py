@@ -1,0 +1,71 @@
+"""Content hashes of stacks, recomputed from disk, and the record of the last successful apply."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from tfgen.run.model import Manifest, Stack
+
+# Files that change what Terraform plans; run-time files (.terraform/, state, plans) do not.
+_CONFIG_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+_MISSING = "missing"
+
+
+def file_sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return _MISSING
+
+
+def _config_files_on_disk(root: Path, rel_dir: str) -> Iterable[str]:
+    base = root / rel_dir
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            if name.endswith(_CONFIG_SUFFIXES):
+                yield (Path(dirpath) / name).relative_to(root).as_posix()
+
+
+def stack_files(manifest: Manifest, stack: Stack) -> list[str]:
+    """The stack's own and its modules' files: what the manifest lists plus any
+    configuration file now on disk there (a hand-added .tf changes the plan too)."""
+    dirs = (stack.path, *stack.modules)
+    prefixes = tuple(d.rstrip("/") + "/" for d in dirs)
+    listed = {f for f in manifest.files if f.startswith(prefixes)}
+    on_disk = {f for d in dirs for f in _config_files_on_disk(manifest.root, d)}
+    return sorted(listed | on_disk)
+
+
+def stack_hash(manifest: Manifest, stack: Stack) -> str:
+    """sha256 over (relative path, sha256 of its bytes on disk) of every file of the stack."""
+    digest = hashlib.sha256()
+    for rel in stack_files(manifest, stack):
+        digest.update(f"{rel}\0{file_sha256(manifest.root / rel)}\n".encode())
+    return digest.hexdigest()
+
+
+def read_applied(path: Path) -> dict[str, str]:
+    """stack id -> content hash at its last successful apply; empty when never applied."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    stacks = data.get("stacks", {}) if isinstance(data, dict) else {}
+    return {str(k): str(v) for k, v in stacks.items()} if isinstance(stacks, dict) else {}
+
+
+def write_applied(path: Path, applied: Mapping[str, str]) -> None:
+    body = {"applied_version": 1, "stacks": dict(sorted(applied.items()))}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def changed(manifest: Manifest, stacks: Iterable[Stack], applied: Mapping[str, str]) -> list[Stack]:
+    """Stacks whose content differs from their last successful apply (or were never applied)."""
+    return [s for s in stacks if applied.get(s.id) != stack_hash(manifest, s)]

@@ -1,0 +1,119 @@
+"""The values that flow from the runner to the report: stacks in, results out."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One root stack from `tfgen.manifest.json`."""
+
+    id: str
+    path: str
+    kind: str
+    phase: int
+    depends_on: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    account: str = ""
+    account_id: str = ""
+    regions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The parts of the manifest the runner needs."""
+
+    root: Path
+    files: dict[str, str]
+    stacks: tuple[Stack, ...]
+
+
+class Status(enum.Enum):
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    # Running when the user interrupted: terraform was told to stop.
+    INTERRUPTED = "interrupted"
+    # Never started because of an interrupt.
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class ReplicationDelta:
+    """What a plan changes in one registry's `aws_ecr_replication_configuration`."""
+
+    address: str
+    rules_added: tuple[str, ...] = ()
+    rules_removed: tuple[str, ...] = ()
+    destinations_added: tuple[str, ...] = ()
+    destinations_removed: tuple[str, ...] = ()
+    unknown_after: bool = False
+
+
+@dataclass(frozen=True)
+class GrantDelta:
+    """What a plan changes in one registry's `aws_ecr_registry_policy`."""
+
+    address: str
+    principals_added: tuple[str, ...] = ()
+    principals_removed: tuple[str, ...] = ()
+    sids_added: tuple[str, ...] = ()
+    sids_removed: tuple[str, ...] = ()
+    unknown_after: bool = False
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """Counts as Terraform prints them, plus the ECR view of the changes."""
+
+    add: int = 0
+    change: int = 0
+    destroy: int = 0
+    replication: tuple[ReplicationDelta, ...] = ()
+    grants: tuple[GrantDelta, ...] = ()
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.add or self.change or self.destroy)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One terraform command run for a stack."""
+
+    name: str
+    argv: tuple[str, ...]
+    returncode: int | None
+    duration: float
+    timed_out: bool = False
+    interrupted: bool = False
+    output: str = field(default="", repr=False)
+
+    @property
+    def ok(self) -> bool:
+        # `plan -detailed-exitcode` returns 2 for "changes present", which is success.
+        return self.returncode in (0, 2) and not self.timed_out and not self.interrupted
+
+
+@dataclass(frozen=True)
+class StackResult:
+    """The outcome of one action (plan, apply, destroy) on one stack."""
+
+    stack: Stack
+    action: str
+    status: Status
+    reason: str = ""
+    hint: str = ""
+    failed_command: str = ""
+    log: Path | None = None
+    summary: PlanSummary | None = None
+    changes: bool = False
+    steps: tuple[StepResult, ...] = ()
+    duration: float = 0.0
+    started: float = 0.0
+
+    def __bool__(self) -> bool:
+        return self.status in (Status.OK, Status.SKIPPED)

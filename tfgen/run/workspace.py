@@ -1,0 +1,102 @@
+"""Where run-time state lives: `DIR/.tfgen/` (plans/, logs/, applied.json, lock)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tfgen.run.manifest import log_name
+from tfgen.run.model import Stack
+
+RECORD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """What `tfgen plan` knew about a saved plan; `tfgen apply` checks it before applying."""
+
+    stack_id: str
+    content_hash: str
+    changes: bool
+    destroy: bool
+    planned_at: float
+    terraform_version: str
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".tfgen"
+
+    @property
+    def plans_dir(self) -> Path:
+        return self.state_dir / "plans"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def applied_path(self) -> Path:
+        return self.state_dir / "applied.json"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.state_dir / "lock"
+
+    def ensure(self) -> None:
+        for d in (self.plans_dir, self.logs_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        ignore = self.state_dir / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# tfgen run-time state: never commit\n*\n")
+
+    def log_path(self, stack: Stack) -> Path:
+        return self.logs_dir / f"{log_name(stack.id)}.log"
+
+    def plan_path(self, stack: Stack, destroy: bool = False) -> Path:
+        suffix = ".destroy.tfplan" if destroy else ".tfplan"
+        return self.plans_dir / f"{log_name(stack.id)}{suffix}"
+
+    def record_path(self, stack: Stack, destroy: bool = False) -> Path:
+        return self.plan_path(stack, destroy).with_suffix(".json")
+
+    def write_record(self, stack: Stack, record: PlanRecord) -> None:
+        body: dict[str, Any] = {"record_version": RECORD_VERSION, **record.__dict__}
+        path = self.record_path(stack, record.destroy)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+    def read_record(self, stack: Stack, destroy: bool = False) -> PlanRecord | None:
+        """The record of a saved plan, or None when there is no complete saved plan."""
+        path = self.record_path(stack, destroy)
+        if not self.plan_path(stack, destroy).is_file():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return PlanRecord(
+                stack_id=str(data["stack_id"]),
+                content_hash=str(data["content_hash"]),
+                changes=bool(data["changes"]),
+                destroy=bool(data["destroy"]),
+                planned_at=float(data["planned_at"]),
+                terraform_version=str(data["terraform_version"]),
+            )
+        except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+            return None
+
+    def discard_plan(self, stack: Stack, destroy: bool = False) -> None:
+        # The record goes first: a plan file without a record is never applied.
+        self.record_path(stack, destroy).unlink(missing_ok=True)
+        self.plan_path(stack, destroy).unlink(missing_ok=True)
+
+
+def now() -> float:
+    return time.time()

@@ -1,0 +1,64 @@
+"""Step 1 of the pipeline: tfgen.yaml → a validated Spec (or a SpecError listing every problem)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from tfgen.spec.checks import check_spec
+from tfgen.spec.issues import Issue, Severity, SpecError
+from tfgen.spec.load import Document, Positions, load_file, load_text
+from tfgen.spec.model import Spec, pydantic_issues
+from tfgen.state import GRANT_SID
+
+DEFAULT_SPEC = "tfgen.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSpec:
+    spec: Spec
+    positions: Positions
+    warnings: tuple[Issue, ...]
+
+    @property
+    def file(self) -> str:
+        return self.positions.file
+
+
+def validate_document(document: Document) -> LoadedSpec:
+    positions = document.positions
+    if isinstance(document.data, dict) and document.data.get("version") not in (1, None):
+        raise SpecError(
+            [
+                positions.issue(
+                    Issue(
+                        ("version",),
+                        f"spec version {document.data.get('version')!r} is not supported by this "
+                        "tfgen; it reads version 1",
+                    )
+                )
+            ]
+        )
+    try:
+        spec = Spec.model_validate(document.data)
+    except ValidationError as exc:
+        raise SpecError([positions.issue(i) for i in pydantic_issues(exc.errors())]) from None
+    issues = [positions.issue(i) for i in check_spec(spec, GRANT_SID)]
+    if any(i.severity is Severity.ERROR for i in issues):
+        raise SpecError(issues)
+    return LoadedSpec(spec, positions, tuple(issues))
+
+
+def load_spec(path: str | Path = DEFAULT_SPEC) -> LoadedSpec:
+    """Read, parse and check a spec file. Raises SpecError with every problem found."""
+    return validate_document(load_file(path))
+
+
+def load_spec_text(text: str, file: str = DEFAULT_SPEC) -> LoadedSpec:
+    return validate_document(load_text(text, file))
+
+
+__all__ = ["DEFAULT_SPEC", "Issue", "LoadedSpec", "Severity", "Spec", "SpecError", "load_spec",
+           "load_spec_text"]

@@ -1,0 +1,179 @@
+"""The compiled desired state: one RegistryState per registry (account + Region) tfgen manages.
+
+Rendering, drift checks and imports all consume this one structure. Its JSON form (`to_json`) uses
+the ECR API's shapes and key spelling, so it can be compared with DescribeRegistry/GetRegistryPolicy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+GRANT_SID = "TfgenReplication"
+GRANT_ACTIONS = ("ecr:CreateRepository", "ecr:ReplicateImage")
+POLICY_VERSION = "2012-10-17"
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    region: str
+    registry_id: str
+
+    def to_api(self) -> dict[str, str]:
+        return {"region": self.region, "registryId": self.registry_id}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    destinations: tuple[Destination, ...]
+    filters: tuple[str, ...]
+    entry: int  # index of the replication entry in the spec it came from
+    name: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        rule: dict[str, Any] = {"destinations": [d.to_api() for d in self.destinations]}
+        if self.filters:
+            rule["repositoryFilters"] = [
+                {"filter": f, "filterType": "PREFIX_MATCH"} for f in self.filters
+            ]
+        return rule
+
+
+@dataclass(frozen=True, slots=True)
+class CreationTemplate:
+    prefix: str
+    applied_for: tuple[str, ...]
+    image_tag_mutability: str
+    encryption_type: str
+    kms_key: str | None
+    description: str | None
+    lifecycle_policy: Mapping[str, Any] | None
+    repository_policy: Mapping[str, Any] | None
+    resource_tags: tuple[tuple[str, str], ...]
+    custom_role_arn: str | None
+    entry: int
+
+    def to_api(self) -> dict[str, Any]:
+        """CreateRepositoryCreationTemplate request shape (policies as JSON text, as the API takes them)."""
+        enc: dict[str, Any] = {"encryptionType": self.encryption_type}
+        if self.kms_key:
+            enc["kmsKey"] = self.kms_key
+        out: dict[str, Any] = {
+            "prefix": self.prefix,
+            "appliedFor": list(self.applied_for),
+            "imageTagMutability": self.image_tag_mutability,
+            "encryptionConfiguration": enc,
+        }
+        if self.description is not None:
+            out["description"] = self.description
+        if self.resource_tags:
+            out["resourceTags"] = [{"Key": k, "Value": v} for k, v in self.resource_tags]
+        if self.lifecycle_policy is not None:
+            out["lifecyclePolicy"] = compact_json(self.lifecycle_policy)
+        if self.repository_policy is not None:
+            out["repositoryPolicy"] = compact_json(self.repository_policy)
+        if self.custom_role_arn is not None:
+            out["customRoleArn"] = self.custom_role_arn
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryState:
+    account: str
+    account_id: str
+    region: str
+    partition: str
+    rules: tuple[Rule, ...] = ()
+    grant_sources: tuple[str, ...] = ()  # source account ids, sorted
+    extra_statements: tuple[Mapping[str, Any], ...] = ()
+    creation_templates: tuple[CreationTemplate, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.account, self.region)
+
+    @property
+    def label(self) -> str:
+        return f"{self.account}/{self.region}"
+
+    def replication_configuration(self) -> dict[str, Any] | None:
+        if not self.rules:
+            return None
+        return {"rules": [r.to_api() for r in self.rules]}
+
+    def grant_statement(self) -> dict[str, Any] | None:
+        if not self.grant_sources:
+            return None
+        return {
+            "Sid": GRANT_SID,
+            "Effect": "Allow",
+            "Principal": {
+                "AWS": [f"arn:{self.partition}:iam::{i}:root" for i in self.grant_sources]
+            },
+            "Action": list(GRANT_ACTIONS),
+            "Resource": [
+                f"arn:{self.partition}:ecr:{self.region}:{self.account_id}:repository/*"
+            ],
+        }
+
+    def registry_policy(self) -> dict[str, Any] | None:
+        grant = self.grant_statement()
+        statements = ([grant] if grant else []) + [dict(s) for s in self.extra_statements]
+        if not statements:
+            return None
+        return {"Version": POLICY_VERSION, "Statement": statements}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "account_id": self.account_id,
+            "region": self.region,
+            "partition": self.partition,
+            "replication_configuration": self.replication_configuration(),
+            "registry_policy": self.registry_policy(),
+            "creation_templates": [t.to_api() for t in self.creation_templates],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    name: str
+    account_id: str
+    partition: str
+    role_arn: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class S3BackendState:
+    bucket: str
+    region: str
+    key: str  # a template with {account}, {account_id} and {stack}
+    use_lockfile: bool
+    encrypt: bool
+    dynamodb_table: str | None
+    role_arn: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    required_version: str
+    aws_provider_version: str
+    backend: S3BackendState | None
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredState:
+    registries: tuple[RegistryState, ...]  # sorted by (account, region)
+    accounts: Mapping[str, AccountState]
+    settings: Settings
+    warnings: tuple[Any, ...] = field(default=())  # spec Issues of severity warning
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [r.to_json() for r in self.registries]
+
+
+def compact_json(value: Any) -> str:
+    """JSON as the AWS provider sends it: compact, keys sorted (Go's encoding/json)."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)

@@ -19,8 +19,8 @@ from tfgen.state import (
     GRANT_SID,
     AccountState,
     CreationTemplate,
-    Destination,
     DesiredState,
+    Destination,
     RegistryState,
     Rule,
     S3BackendState,
@@ -316,8 +316,6 @@ def _warn_chains(
                         Severity.WARNING,
                     )
                 )
-
-
 
 
 def compile_loaded(loaded: LoadedSpec) -> DesiredState:

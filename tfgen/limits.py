@@ -32,7 +32,9 @@ FILTERS_PER_RULE = Limit(
     "repository filters in one rule",
     "ECR API RepositoryFilterList max 100; ECR User Guide",
 )
-FILTER_MIN_LENGTH = Limit(2, "characters in a filter (minimum)", "ECR API RepositoryFilterValue min 2")
+FILTER_MIN_LENGTH = Limit(
+    2, "characters in a filter (minimum)", "ECR API RepositoryFilterValue min 2"
+)
 FILTER_MAX_LENGTH = Limit(256, "characters in a filter", "ECR API RepositoryFilterValue max 256")
 REGISTRY_POLICY_MAX_LENGTH = Limit(
     10240, "characters in a registry policy", "ECR API RegistryPolicyText max 10240"
@@ -43,10 +45,14 @@ LIFECYCLE_POLICY_MAX_LENGTH = Limit(
     "ECR API LifecyclePolicyTextForRepositoryCreationTemplate max 30720",
 )
 REPOSITORY_POLICY_MAX_LENGTH = Limit(
-    10240, "characters in a creation template's repository policy", "ECR API RepositoryPolicyText max 10240"
+    10240,
+    "characters in a creation template's repository policy",
+    "ECR API RepositoryPolicyText max 10240",
 )
 TEMPLATE_DESCRIPTION_MAX_LENGTH = Limit(
-    256, "characters in a creation template's description", "ECR API RepositoryTemplateDescription max 256"
+    256,
+    "characters in a creation template's description",
+    "ECR API RepositoryTemplateDescription max 256",
 )
 PREFIX_MAX_LENGTH = Limit(256, "characters in a creation template prefix", "ECR API Prefix max 256")
 

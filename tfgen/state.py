@@ -113,9 +113,7 @@ class RegistryState:
                 "AWS": [f"arn:{self.partition}:iam::{i}:root" for i in self.grant_sources]
             },
             "Action": list(GRANT_ACTIONS),
-            "Resource": [
-                f"arn:{self.partition}:ecr:{self.region}:{self.account_id}:repository/*"
-            ],
+            "Resource": [f"arn:{self.partition}:ecr:{self.region}:{self.account_id}:repository/*"],
         }
 
     def registry_policy(self) -> dict[str, Any] | None:

@@ -60,5 +60,13 @@ def load_spec_text(text: str, file: str = DEFAULT_SPEC) -> LoadedSpec:
     return validate_document(load_text(text, file))
 
 
-__all__ = ["DEFAULT_SPEC", "Issue", "LoadedSpec", "Severity", "Spec", "SpecError", "load_spec",
-           "load_spec_text"]
+__all__ = [
+    "DEFAULT_SPEC",
+    "Issue",
+    "LoadedSpec",
+    "Severity",
+    "Spec",
+    "SpecError",
+    "load_spec",
+    "load_spec_text",
+]

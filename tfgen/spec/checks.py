@@ -6,6 +6,7 @@ Limits that need the per-registry view (rules, destinations, policy size) are ch
 
 from __future__ import annotations
 
+import itertools
 import re
 import string
 from collections.abc import Iterable
@@ -23,11 +24,23 @@ _KMS_KEY = re.compile(limits.KMS_KEY_PATTERN)
 _ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$")
 _SID = re.compile(r"^[A-Za-z0-9]*$")
 _STATEMENT_KEYS = {
-    "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
-    "Resource", "NotResource", "Condition",
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
 }
 # Under registry policy scope V1 only these are allowed (ECR User Guide, registry permissions).
-_V1_ACTIONS = {"ecr:ReplicateImage", "ecr:CreateRepository", "ecr:BatchImportUpstreamImage", "ecr:*"}
+_V1_ACTIONS = {
+    "ecr:ReplicateImage",
+    "ecr:CreateRepository",
+    "ecr:BatchImportUpstreamImage",
+    "ecr:*",
+}
 _RCT_UNSUPPORTED = {"cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1"}
 
 
@@ -49,17 +62,23 @@ def check_spec(spec: Spec, grant_sid: str) -> list[Issue]:
         base: Path = ("replication", i)
         if entry.name is not None:
             if entry.name in first:
-                _error(issues, (*base, "name"),
-                       f"name '{entry.name}' is already used by replication[{first[entry.name]}]; names are unique")
+                _error(
+                    issues,
+                    (*base, "name"),
+                    f"name '{entry.name}' is already used by replication[{first[entry.name]}]; names are unique",
+                )
             first.setdefault(entry.name, i)
         source_partition = _check_endpoint(spec, entry.from_, (*base, "from"), issues)
         for j, target in enumerate(entry.to):
             partition = _check_endpoint(spec, target, (*base, "to", j), issues)
             if source_partition and partition and partition != source_partition:
-                _error(issues, (*base, "to", j, "account"),
-                       f"account '{target.account}' is in partition {partition} but the source "
-                       f"'{entry.from_.account}' is in {source_partition}; ECR does not replicate "
-                       "across partitions")
+                _error(
+                    issues,
+                    (*base, "to", j, "account"),
+                    f"account '{target.account}' is in partition {partition} but the source "
+                    f"'{entry.from_.account}' is in {source_partition}; ECR does not replicate "
+                    "across partitions",
+                )
         _check_filters(entry.filters, (*base, "filters"), issues)
     del names
     _check_registry_policies(spec, grant_sid, issues)
@@ -72,25 +91,36 @@ def _check_accounts(spec: Spec, issues: list[Issue]) -> None:
     for name, account in spec.accounts.items():
         path: Path = ("accounts", name)
         if not _ACCOUNT_ID.match(account.id):
-            _error(issues, (*path, "id"),
-                   f"account id {account.id!r} must be exactly 12 digits (quote it to keep leading zeros)")
+            _error(
+                issues,
+                (*path, "id"),
+                f"account id {account.id!r} must be exactly 12 digits (quote it to keep leading zeros)",
+            )
         elif account.id in owner:
-            _error(issues, (*path, "id"),
-                   f"account id {account.id} is already used by account '{owner[account.id]}'; "
-                   "each account is listed once")
+            _error(
+                issues,
+                (*path, "id"),
+                f"account id {account.id} is already used by account '{owner[account.id]}'; "
+                "each account is listed once",
+            )
         else:
             owner[account.id] = name
         if account.partition not in regions.partitions():
-            _error(issues, (*path, "partition"),
-                   f"unknown partition {account.partition!r}" + did_you_mean(account.partition, regions.partitions()))
+            _error(
+                issues,
+                (*path, "partition"),
+                f"unknown partition {account.partition!r}"
+                + did_you_mean(account.partition, regions.partitions()),
+            )
         role = account.role_arn or spec.defaults.role_arn
         if role is not None:
             where = (*path, "role_arn") if account.role_arn else ("defaults", "role_arn")
             _check_role_arn(role, name, account.id, account.partition, where, issues)
 
 
-def _check_role_arn(template: str, name: str, account_id: str, partition: str, path: Path,
-                    issues: list[Issue]) -> None:
+def _check_role_arn(
+    template: str, name: str, account_id: str, partition: str, path: Path, issues: list[Issue]
+) -> None:
     bad = _unknown_fields(template, {"account", "account_id"})
     if bad:
         _error(issues, path, f"unknown placeholder {{{bad}}}; use {{account_id}} or {{account}}")
@@ -98,10 +128,18 @@ def _check_role_arn(template: str, name: str, account_id: str, partition: str, p
     arn = template.format(account=name, account_id=account_id)
     match = _ROLE_ARN.match(arn)
     if not match:
-        _error(issues, path, f"{arn!r} is not an IAM role ARN like 'arn:{partition}:iam::{account_id}:role/NAME'")
+        _error(
+            issues,
+            path,
+            f"{arn!r} is not an IAM role ARN like 'arn:{partition}:iam::{account_id}:role/NAME'",
+        )
     elif match.group(1) != partition:
-        _error(issues, path, f"role ARN {arn!r} is in partition {match.group(1)} but account '{name}' "
-               f"is in {partition}; write 'arn:{partition}:iam::...'")
+        _error(
+            issues,
+            path,
+            f"role ARN {arn!r} is in partition {match.group(1)} but account '{name}' "
+            f"is in {partition}; write 'arn:{partition}:iam::...'",
+        )
 
 
 def _unknown_fields(template: str, allowed: set[str]) -> str | None:
@@ -121,14 +159,25 @@ def _check_defaults(spec: Spec, issues: list[Issue]) -> None:
     path: Path = ("defaults", "backend", "s3", "key")
     bad = _unknown_fields(backend.s3.key, {"account", "account_id", "stack"})
     if bad:
-        _error(issues, path, f"unknown placeholder {{{bad}}}; use {{account}}, {{account_id}} or {{stack}}")
+        _error(
+            issues,
+            path,
+            f"unknown placeholder {{{bad}}}; use {{account}}, {{account_id}} or {{stack}}",
+        )
     elif "{account" not in backend.s3.key or "{stack}" not in backend.s3.key:
-        _error(issues, path, "the state key must contain {account} (or {account_id}) and {stack}, "
-               "or every stack would share one state file")
+        _error(
+            issues,
+            path,
+            "the state key must contain {account} (or {account_id}) and {stack}, "
+            "or every stack would share one state file",
+        )
     region = backend.s3.region
     if regions.partition_of(region) is None:
-        _error(issues, ("defaults", "backend", "s3", "region"),
-               f"unknown Region {region!r}" + did_you_mean(region, _all_regions()))
+        _error(
+            issues,
+            ("defaults", "backend", "s3", "region"),
+            f"unknown Region {region!r}" + did_you_mean(region, _all_regions()),
+        )
 
 
 def _all_regions() -> set[str]:
@@ -146,11 +195,17 @@ def _account_partition(spec: Spec, name: str | None) -> str | None:
 def _check_account_ref(spec: Spec, name: str, path: Path, issues: list[Issue]) -> bool:
     if name in spec.accounts:
         return True
-    _error(issues, path, f"account '{name}' is not defined under 'accounts'" + did_you_mean(name, spec.accounts))
+    _error(
+        issues,
+        path,
+        f"account '{name}' is not defined under 'accounts'" + did_you_mean(name, spec.accounts),
+    )
     return False
 
 
-def _check_regions(values: Iterable[str], partition: str | None, path: Path, issues: list[Issue]) -> None:
+def _check_regions(
+    values: Iterable[str], partition: str | None, path: Path, issues: list[Issue]
+) -> None:
     seen: set[str] = set()
     known = regions.ecr_regions(partition) if partition else frozenset()
     for k, region in enumerate(values):
@@ -162,24 +217,44 @@ def _check_regions(values: Iterable[str], partition: str | None, path: Path, iss
             continue
         elsewhere = regions.partition_of(region)
         if elsewhere is not None:
-            _error(issues, where, f"Region '{region}' is in partition {elsewhere}, but the account is in "
-                   f"{partition}; set the account's 'partition: {elsewhere}' or pick a Region of {partition}")
+            _error(
+                issues,
+                where,
+                f"Region '{region}' is in partition {elsewhere}, but the account is in "
+                f"{partition}; set the account's 'partition: {elsewhere}' or pick a Region of {partition}",
+            )
         else:
-            _error(issues, where, f"'{region}' is not a Region where ECR is available in partition "
-                   f"{partition}" + did_you_mean(region, known))
+            _error(
+                issues,
+                where,
+                f"'{region}' is not a Region where ECR is available in partition "
+                f"{partition}" + did_you_mean(region, known),
+            )
 
 
 def _check_endpoint(spec: Spec, endpoint: Endpoint, path: Path, issues: list[Issue]) -> str | None:
     if endpoint.account is None:
         what = "organizational_unit" if endpoint.organizational_unit else "organization"
         if endpoint.organizational_unit is None and not endpoint.organization:
-            _error(issues, path, "missing required key 'account' (or 'organizational_unit' / 'organization: true')")
+            _error(
+                issues,
+                path,
+                "missing required key 'account' (or 'organizational_unit' / 'organization: true')",
+            )
         else:
-            _error(issues, (*path, what), "Organizations targets need a lock file beside the spec; "
-                   "run 'tfgen lock' to resolve them into accounts")
+            _error(
+                issues,
+                (*path, what),
+                "Organizations targets need a lock file beside the spec; "
+                "run 'tfgen lock' to resolve them into accounts",
+            )
         return None
     if endpoint.organizational_unit is not None or endpoint.organization is not None:
-        _error(issues, path, "give one of 'account', 'organizational_unit' or 'organization', not several")
+        _error(
+            issues,
+            path,
+            "give one of 'account', 'organizational_unit' or 'organization', not several",
+        )
     if not _check_account_ref(spec, endpoint.account, (*path, "account"), issues):
         return None
     partition = _account_partition(spec, endpoint.account)
@@ -190,7 +265,11 @@ def _check_endpoint(spec: Spec, endpoint: Endpoint, path: Path, issues: list[Iss
 def _check_filters(filters: list[str], path: Path, issues: list[Issue]) -> None:
     limit = limits.FILTERS_PER_RULE
     if len(filters) > limit.value:
-        _error(issues, path, f"{len(filters)} filters; at most {limit.value} {limit.what} ({limit.source})")
+        _error(
+            issues,
+            path,
+            f"{len(filters)} filters; at most {limit.value} {limit.what} ({limit.source})",
+        )
     seen: dict[str, int] = {}
     for k, value in enumerate(filters):
         where = (*path, k)
@@ -199,20 +278,36 @@ def _check_filters(filters: list[str], path: Path, issues: list[Issue]) -> None:
             continue
         seen[value] = k
         if not limits.FILTER_MIN_LENGTH.value <= len(value) <= limits.FILTER_MAX_LENGTH.value:
-            _error(issues, where, f"filter {value!r} has {len(value)} characters; a filter has "
-                   f"{limits.FILTER_MIN_LENGTH.value} to {limits.FILTER_MAX_LENGTH.value}")
+            _error(
+                issues,
+                where,
+                f"filter {value!r} has {len(value)} characters; a filter has "
+                f"{limits.FILTER_MIN_LENGTH.value} to {limits.FILTER_MAX_LENGTH.value}",
+            )
         elif value != value.lower() and _FILTER.match(value.lower()):
-            _error(issues, where, f"filter {value!r} has uppercase letters; repository names are "
-                   f"lowercase, did you mean '{value.lower()}'?")
+            _error(
+                issues,
+                where,
+                f"filter {value!r} has uppercase letters; repository names are "
+                f"lowercase, did you mean '{value.lower()}'?",
+            )
         elif not _FILTER.match(value):
             hint = " (filters are plain prefixes: drop the '*')" if "*" in value else ""
-            _error(issues, where, f"filter {value!r} is not a repository name prefix: lowercase letters, "
-                   f"digits, '.', '_', '-' and '/'-separated parts{hint}")
+            _error(
+                issues,
+                where,
+                f"filter {value!r} is not a repository name prefix: lowercase letters, "
+                f"digits, '.', '_', '-' and '/'-separated parts{hint}",
+            )
     ordered = sorted(seen)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         if b.startswith(a):
-            _warn(issues, (*path, seen[b]), f"filter '{b}' is already covered by filter '{a}' "
-                  "(filters are prefixes), so it has no effect")
+            _warn(
+                issues,
+                (*path, seen[b]),
+                f"filter '{b}' is already covered by filter '{a}' "
+                "(filters are prefixes), so it has no effect",
+            )
 
 
 def _check_registry_policies(spec: Spec, grant_sid: str, issues: list[Issue]) -> None:
@@ -221,18 +316,29 @@ def _check_registry_policies(spec: Spec, grant_sid: str, issues: list[Issue]) ->
         if not _check_account_ref(spec, name, path, issues):
             continue
         if policy.regions is not None:
-            _check_regions(policy.regions, _account_partition(spec, name), (*path, "regions"), issues)
+            _check_regions(
+                policy.regions, _account_partition(spec, name), (*path, "regions"), issues
+            )
         sids: dict[str, int] = {}
         for k, statement in enumerate(policy.statements):
             _check_statement(statement, (*path, "statements", k), grant_sid, sids, k, issues)
 
 
-def _check_statement(statement: dict[str, Any], path: Path, grant_sid: str, sids: dict[str, int],
-                     index: int, issues: list[Issue]) -> None:
+def _check_statement(
+    statement: dict[str, Any],
+    path: Path,
+    grant_sid: str,
+    sids: dict[str, int],
+    index: int,
+    issues: list[Issue],
+) -> None:
     unknown = sorted(set(statement) - _STATEMENT_KEYS)
     if unknown:
-        _error(issues, (*path, unknown[0]), f"unknown statement key '{unknown[0]}'"
-               + did_you_mean(unknown[0], _STATEMENT_KEYS))
+        _error(
+            issues,
+            (*path, unknown[0]),
+            f"unknown statement key '{unknown[0]}'" + did_you_mean(unknown[0], _STATEMENT_KEYS),
+        )
     if statement.get("Effect") not in ("Allow", "Deny"):
         _error(issues, (*path, "Effect"), "'Effect' must be 'Allow' or 'Deny'")
     if "Action" not in statement and "NotAction" not in statement:
@@ -244,11 +350,18 @@ def _check_statement(statement: dict[str, Any], path: Path, grant_sid: str, sids
         if not isinstance(sid, str) or not _SID.match(sid):
             _error(issues, (*path, "Sid"), f"Sid {sid!r} must contain only letters and digits")
         elif sid == grant_sid:
-            _error(issues, (*path, "Sid"), f"Sid '{sid}' is the Sid of tfgen's generated replication grant; "
-                   "choose another")
+            _error(
+                issues,
+                (*path, "Sid"),
+                f"Sid '{sid}' is the Sid of tfgen's generated replication grant; choose another",
+            )
         elif sid in sids:
-            _error(issues, (*path, "Sid"), f"Sid '{sid}' is already used by statements[{sids[sid]}]; "
-                   "Sids in one policy are unique")
+            _error(
+                issues,
+                (*path, "Sid"),
+                f"Sid '{sid}' is already used by statements[{sids[sid]}]; "
+                "Sids in one policy are unique",
+            )
         else:
             sids[sid] = index
     actions = statement.get("Action", [])
@@ -256,8 +369,12 @@ def _check_statement(statement: dict[str, Any], path: Path, grant_sid: str, sids
     if isinstance(actions, list):
         extra = sorted(a for a in actions if isinstance(a, str) and a not in _V1_ACTIONS)
         if extra:
-            _warn(issues, (*path, "Action"), f"{', '.join(extra)}: accepted only where the registry "
-                  "policy scope is V2 (the default for new registries); under V1 the API rejects it")
+            _warn(
+                issues,
+                (*path, "Action"),
+                f"{', '.join(extra)}: accepted only where the registry "
+                "policy scope is V2 (the default for new registries); under V1 the API rejects it",
+            )
 
 
 def _check_templates(spec: Spec, issues: list[Issue]) -> None:
@@ -265,23 +382,51 @@ def _check_templates(spec: Spec, issues: list[Issue]) -> None:
         path: Path = ("creation_templates", i)
         for k, name in enumerate(template.accounts):
             if _check_account_ref(spec, name, (*path, "accounts", k), issues) and template.regions:
-                _check_regions(template.regions, _account_partition(spec, name), (*path, "regions"), issues)
+                _check_regions(
+                    template.regions, _account_partition(spec, name), (*path, "regions"), issues
+                )
         prefix = template.prefix
         if len(prefix) > limits.PREFIX_MAX_LENGTH.value or not _PREFIX.match(prefix):
-            _error(issues, (*path, "prefix"), f"prefix {prefix!r} must be 'ROOT' or a repository name "
-                   "prefix such as 'team-a' or 'team-a/app' (lowercase)")
+            _error(
+                issues,
+                (*path, "prefix"),
+                f"prefix {prefix!r} must be 'ROOT' or a repository name "
+                "prefix such as 'team-a' or 'team-a/app' (lowercase)",
+            )
         enc = template.encryption
         if enc.type == "AES256" and enc.kms_key:
-            _error(issues, (*path, "encryption", "kms_key"), "kms_key is used only with type KMS or KMS_DSSE")
+            _error(
+                issues,
+                (*path, "encryption", "kms_key"),
+                "kms_key is used only with type KMS or KMS_DSSE",
+            )
         if enc.kms_key and not _KMS_KEY.match(enc.kms_key):
-            _error(issues, (*path, "encryption", "kms_key"),
-                   f"{enc.kms_key!r} is not a KMS key ARN like 'arn:aws:kms:REGION:ACCOUNT:key/ID'")
+            _error(
+                issues,
+                (*path, "encryption", "kms_key"),
+                f"{enc.kms_key!r} is not a KMS key ARN like 'arn:aws:kms:REGION:ACCOUNT:key/ID'",
+            )
         if (enc.type != "AES256" or template.resource_tags) and not template.custom_role_arn:
-            _warn(issues, path, "KMS encryption or resource tags need 'custom_role_arn' (a role in the "
-                  "destination account that ECR assumes); without it repository creation can fail")
-        if template.description and len(template.description) > limits.TEMPLATE_DESCRIPTION_MAX_LENGTH.value:
-            _error(issues, (*path, "description"), f"at most {limits.TEMPLATE_DESCRIPTION_MAX_LENGTH.value} characters")
+            _warn(
+                issues,
+                path,
+                "KMS encryption or resource tags need 'custom_role_arn' (a role in the "
+                "destination account that ECR assumes); without it repository creation can fail",
+            )
+        if (
+            template.description
+            and len(template.description) > limits.TEMPLATE_DESCRIPTION_MAX_LENGTH.value
+        ):
+            _error(
+                issues,
+                (*path, "description"),
+                f"at most {limits.TEMPLATE_DESCRIPTION_MAX_LENGTH.value} characters",
+            )
         for region in template.regions or ():
             if region in _RCT_UNSUPPORTED:
-                _warn(issues, (*path, "regions"), f"the ECR User Guide lists {region} as a Region without "
-                      "repository creation templates")
+                _warn(
+                    issues,
+                    (*path, "regions"),
+                    f"the ECR User Guide lists {region} as a Region without "
+                    "repository creation templates",
+                )

@@ -109,7 +109,9 @@ def _build_mapping(
     first_seen: dict[Any, int] = {}
     for key_node, value_node in node.value:
         if key_node.tag == _MERGE_TAG:
-            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            sources = (
+                value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            )
             for source in sources:
                 value = _build(source, path, positions, issues)
                 if isinstance(value, dict):
@@ -119,8 +121,13 @@ def _build_mapping(
         if not isinstance(key_node, yaml.ScalarNode):
             line, column = _mark(key_node)
             issues.append(
-                Issue(path, "a key must be a plain string", line=line, column=column,
-                      file=positions.file)
+                Issue(
+                    path,
+                    "a key must be a plain string",
+                    line=line,
+                    column=column,
+                    file=positions.file,
+                )
             )
             continue
         key = _constructor.construct_object(key_node)

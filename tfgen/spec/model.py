@@ -122,7 +122,7 @@ _ALIASES = {"from_": "from"}
 def _spec_path(loc: tuple[int | str, ...]) -> Path:
     path: list[str | int] = []
     for part in loc:
-        if isinstance(part, str) and part.startswith("function-") or part in ("[key]",):
+        if (isinstance(part, str) and part.startswith("function-")) or part in ("[key]",):
             continue
         path.append(_ALIASES.get(part, part) if isinstance(part, str) else part)
     return tuple(path)
@@ -175,8 +175,14 @@ _TYPE_NAMES = {
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing (null)"
-    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+    kind = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
     shown = repr(value) if not isinstance(value, (list, dict)) else ""
     return f"{kind} {shown}".strip()
 

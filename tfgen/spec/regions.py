@@ -19,7 +19,9 @@ def _partitions() -> dict[str, frozenset[str]]:
     for partition in data["partitions"]:
         known = set(partition.get("regions", {}))
         service = partition.get("services", {}).get("api.ecr", {})
-        out[partition["partition"]] = frozenset(r for r in service.get("endpoints", {}) if r in known)
+        out[partition["partition"]] = frozenset(
+            r for r in service.get("endpoints", {}) if r in known
+        )
     return out
 
 

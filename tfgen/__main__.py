@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from tfgen.cli import main
+
+main()

@@ -1,0 +1,227 @@
+"""The `tfgen` command line: parse, call the pipeline steps, map failures to exit codes.
+
+Exit codes: 0 success; 1 a problem the user can fix (invalid spec, failed stack, drift with --check);
+2 "changes present" where a command documents it (--detailed-exitcode, verify, audit);
+3 internal error (a bug: please report it with the log); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from tfgen import __version__, console
+from tfgen.errors import TfgenError
+from tfgen.spec import DEFAULT_SPEC, SpecError
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _print_issues(error: SpecError) -> None:
+    for issue in error.issues:
+        if issue.severity.value == "error":
+            console.error(issue.format())
+        else:
+            console.warning(issue.format())
+    errors = sum(1 for i in error.issues if i.severity.value == "error")
+    console.error(f"{errors} error(s); nothing was written.")
+
+
+def handle_errors(func: F) -> F:
+    """Turn every failure into a message and an exit code; a traceback only for bugs, into a log."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SpecError as exc:
+            _print_issues(exc)
+            sys.exit(EXIT_ERROR)
+        except TfgenError as exc:
+            console.error(f"error: {exc}")
+            sys.exit(EXIT_ERROR)
+        except KeyboardInterrupt:
+            console.error("interrupted")
+            sys.exit(EXIT_INTERRUPTED)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception:
+            with tempfile.NamedTemporaryFile(
+                "w", prefix="tfgen-crash-", suffix=".log", delete=False
+            ) as log:
+                log.write(f"tfgen {__version__}, Python {sys.version}\nargv: {sys.argv}\n\n")
+                log.write(traceback.format_exc())
+            console.error(
+                f"internal error in tfgen {__version__}: {traceback.format_exc().splitlines()[-1]}\n"
+                f"This is a bug; the details are in {log.name}. Please report it with that file."
+            )
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper  # type: ignore[return-value]
+
+
+spec_argument = click.argument(
+    "spec", default=DEFAULT_SPEC, type=click.Path(dir_okay=False, path_type=Path)
+)
+
+
+def _print_warnings(warnings: Sequence[Any]) -> None:
+    for w in warnings:
+        console.warning(w.format())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="tfgen")
+@click.option("--no-color", is_flag=True, help="No colours (also when NO_COLOR is set).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option("-v", "--verbose", count=True, help="More detail; repeat for more.")
+def main_group(no_color: bool, quiet: bool, verbose: int) -> None:
+    """Compile one description of Amazon ECR replication into Terraform, and run it.
+
+    \b
+    Typical flow:
+      tfgen init                      # a commented starter tfgen.yaml
+      tfgen validate tfgen.yaml       # check it as AWS would
+      tfgen render tfgen.yaml --out infra/ecr
+      tfgen plan infra/ecr            # or plain `terraform plan` in each stack
+    """
+    console.configure(no_color=no_color, quiet=quiet, verbose=verbose)
+
+
+@main_group.command()
+@spec_argument
+@click.option("--json", "as_json", is_flag=True, help="Print the issues as JSON.")
+@handle_errors
+def validate(spec: Path, as_json: bool) -> None:
+    """Check a spec as AWS would, without writing anything.
+
+    Exit 0 when valid (warnings are printed), 1 with every error found, each with its file, line
+    and path.
+
+    \b
+    Example:
+      tfgen validate examples/hub-and-spoke/tfgen.yaml
+    """
+    from tfgen.compile import compile_loaded
+    from tfgen.spec import load_spec
+
+    try:
+        state = compile_loaded(load_spec(spec))
+    except SpecError as exc:
+        if as_json:
+            click.echo(
+                json.dumps({"valid": False, "issues": [i.to_json() for i in exc.issues]}, indent=2)
+            )
+            sys.exit(EXIT_ERROR)
+        raise
+    if as_json:
+        issues = [i.to_json() for i in state.warnings]
+        click.echo(json.dumps({"valid": True, "issues": issues}, indent=2))
+        return
+    _print_warnings(state.warnings)
+    console.info(
+        f"{spec}: valid; {len(state.registries)} registries in {len(state.accounts)} accounts"
+        + (f", {len(state.warnings)} warning(s)" if state.warnings else "")
+    )
+
+
+@main_group.command(name="compile")
+@spec_argument
+@click.option("--json", "as_json", is_flag=True, help="Print the compiled desired state as JSON.")
+@handle_errors
+def compile_command(spec: Path, as_json: bool) -> None:
+    """Print the desired state of every registry tfgen manages.
+
+    With --json, a list with one object per registry: account, account_id, region, partition,
+    replication_configuration (the ECR API's shape), registry_policy and creation_templates.
+
+    \b
+    Example:
+      tfgen compile tfgen.yaml --json | jq '.[] | select(.account == "prod")'
+    """
+    from tfgen.compile import compile_loaded
+    from tfgen.spec import load_spec
+
+    state = compile_loaded(load_spec(spec))
+    _print_warnings(state.warnings)
+    if as_json:
+        click.echo(json.dumps(state.to_json(), indent=2))
+        return
+    for reg in state.registries:
+        config = reg.replication_configuration()
+        rules = len(config["rules"]) if config else 0
+        grants = len(reg.grant_sources)
+        click.echo(
+            f"{reg.label} ({reg.account_id}): {rules} rule(s), {grants} source account(s) granted, "
+            f"{len(reg.creation_templates)} creation template(s)"
+        )
+
+
+@main_group.command()
+@spec_argument
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory of the rendered tree (created if missing).",
+)
+@click.option("--prune", is_flag=True, help="Remove stacks that are gone from the spec.")
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 if any file would change (for CI)."
+)
+@handle_errors
+def render(spec: Path, out_dir: Path, prune: bool, check: bool) -> None:
+    """Write the Terraform tree: modules/, stacks/<account>/{registry-policy,replication}/.
+
+    Only changed files are written; a re-render of an unchanged spec touches nothing. Files tfgen
+    did not write are never touched. A stack gone from the spec is kept (it may still hold state)
+    until --prune.
+
+    \b
+    Examples:
+      tfgen render tfgen.yaml --out infra/ecr
+      tfgen render tfgen.yaml --out infra/ecr --check   # in CI: fail if not re-rendered
+    """
+    from tfgen.compile import compile_loaded
+    from tfgen.render import Change, render_tree
+    from tfgen.spec import load_spec
+
+    state = compile_loaded(load_spec(spec))
+    _print_warnings(state.warnings)
+    result = render_tree(state, out_dir, prune=prune, check=check)
+    verb = "would " if check else ""
+    for c in result.changed:
+        note = f" ({c.note})" if c.note else ""
+        console.info(f"{verb}{c.change.value:9} {out_dir / c.path}{note}")
+    for stack in result.orphaned_stacks:
+        if stack in result.pruned_stacks:
+            console.warning(
+                f"removed stack {stack}: it may still hold Terraform state; destroy its resources "
+                "or remove them from state if that was not done"
+            )
+        else:
+            console.warning(
+                f"stack {stack} is no longer in the spec; kept, since it may still hold state. "
+                "Destroy it (tfgen destroy --stacks ...) and re-render with --prune to remove it"
+            )
+    identical = sum(1 for c in result.changes if c.change is Change.IDENTICAL)
+    console.info(
+        f"{out_dir}: {len(result.changed)} file(s) {verb or ''}changed, {identical} identical"
+    )
+    if check and (result.changed or result.pruned_stacks):
+        console.error("the rendered tree is out of date; run `tfgen render` and commit the result")
+        sys.exit(EXIT_ERROR)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    main_group.main(args=list(argv) if argv is not None else None, prog_name="tfgen")

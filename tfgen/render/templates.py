@@ -1,0 +1,31 @@
+"""The one Jinja environment that renders root stacks (templates/stack/*.j2)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import jinja2
+
+from tfgen.render import hcl
+from tfgen.render.resources import data_dir
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # HCL, not HTML: values are escaped by the hcl filters
+    )
+    env.filters["hcl_string"] = hcl.string
+    env.filters["hcl_value"] = hcl.value
+    env.filters["hcl_attrs"] = hcl.attributes
+    return env
+
+
+def render(template: str, context: dict[str, Any]) -> str:
+    return environment().get_template(template).render(context)

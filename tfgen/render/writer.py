@@ -1,0 +1,203 @@
+"""Rendered files → DIR: compute, compare, then write; only what changed, never a half-written tree.
+
+All new contents are first written to temporary files beside their targets; only when every one is
+on disk are they renamed into place (a rename is atomic), and the manifest is renamed last. A failure
+before that point leaves DIR exactly as it was. Files tfgen does not own are never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from tfgen.errors import RenderError
+
+MANIFEST = "tfgen.manifest.json"
+MANIFEST_VERSION = 1
+
+
+class Change(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    IDENTICAL = "identical"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    path: str
+    change: Change
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    changes: tuple[FileChange, ...]
+    orphaned_stacks: tuple[str, ...]  # in the previous manifest, gone from the spec
+    pruned_stacks: tuple[str, ...]
+
+    @property
+    def changed(self) -> tuple[FileChange, ...]:
+        return tuple(c for c in self.changes if c.change is not Change.IDENTICAL)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_manifest(root: Path) -> dict[str, Any] | None:
+    path = root / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise RenderError(
+            f"{path}: cannot read tfgen's manifest ({exc}); restore it from git"
+        ) from None
+    if not isinstance(data, dict) or data.get("manifest_version") != MANIFEST_VERSION:
+        raise RenderError(f"{path}: not a tfgen manifest of version {MANIFEST_VERSION}")
+    return data
+
+
+def _safe(relpath: str) -> str:
+    pure = PurePosixPath(relpath)
+    if pure.is_absolute() or ".." in pure.parts:
+        raise RenderError(f"refusing to write outside the output directory: {relpath}")
+    return relpath
+
+
+def sync(
+    root: Path,
+    files: Mapping[str, bytes],
+    stacks: Sequence[Mapping[str, Any]],
+    generator: str,
+    *,
+    prune: bool = False,
+    check: bool = False,
+) -> SyncResult:
+    """Make DIR hold exactly `files` (plus what tfgen does not own); write the manifest."""
+    old = read_manifest(root) or {"files": {}, "stacks": []}
+    old_files: dict[str, str] = dict(old.get("files", {}))
+    new_ids = {s["id"] for s in stacks}
+    orphans = [s for s in old.get("stacks", []) if s["id"] not in new_ids]
+    kept_orphans = [] if prune else orphans
+    kept_files: dict[str, bytes] = {}
+    for s in kept_orphans:  # an orphaned stack keeps its files until --prune: it may hold state
+        prefix = s["path"] + "/"
+        for rel in old_files:
+            if rel.startswith(prefix):
+                with contextlib.suppress(FileNotFoundError):
+                    kept_files[rel] = (root / rel).read_bytes()
+
+    changes: list[FileChange] = []
+    pending: dict[str, bytes] = {}
+    for rel in sorted(files):
+        data = files[_safe(rel)]
+        target = root / rel
+        try:
+            current = target.read_bytes()
+        except FileNotFoundError:
+            current = None
+        except IsADirectoryError:
+            raise RenderError(
+                f"{target} is a directory; tfgen wants to write a file there"
+            ) from None
+        if current == data:
+            changes.append(FileChange(rel, Change.IDENTICAL))
+            continue
+        if current is None:
+            changes.append(FileChange(rel, Change.CREATE))
+        elif rel not in old_files:
+            raise RenderError(
+                f"{target} exists and tfgen did not write it; move it away (tfgen never "
+                "overwrites files it does not own)"
+            )
+        else:
+            edited = sha256(current) != old_files[rel]
+            changes.append(
+                FileChange(rel, Change.UPDATE, "was edited by hand; overwritten" if edited else "")
+            )
+        pending[rel] = data
+    wanted = set(files) | set(kept_files)
+    removals = sorted(rel for rel in old_files if rel not in wanted)
+    changes.extend(FileChange(rel, Change.REMOVE) for rel in removals if (root / rel).exists())
+
+    manifest = {
+        "manifest_version": MANIFEST_VERSION,
+        "generator": generator,
+        "files": {rel: sha256(data) for rel, data in sorted({**files, **kept_files}.items())},
+        "stacks": sorted(
+            [*stacks, *({**s, "orphaned": True} for s in kept_orphans)], key=lambda s: s["id"]
+        ),
+    }
+    manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    manifest_changed = _differs(root / MANIFEST, manifest_bytes)
+    result = SyncResult(
+        tuple(changes),
+        tuple(s["id"] for s in orphans),
+        tuple(s["id"] for s in orphans) if prune else (),
+    )
+    if check or (not pending and not removals and not manifest_changed):
+        return result
+    if manifest_changed:
+        pending[MANIFEST] = manifest_bytes
+    _commit(root, pending, removals)
+    return result
+
+
+def _differs(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() != data
+    except FileNotFoundError:
+        return True
+
+
+def _commit(root: Path, pending: Mapping[str, bytes], removals: Sequence[str]) -> None:
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for rel, data in pending.items():
+            if rel == MANIFEST:
+                continue
+            staged.append((_stage(root, rel, data), root / rel))
+        manifest = _stage(root, MANIFEST, pending[MANIFEST]) if MANIFEST in pending else None
+    except OSError as exc:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise RenderError(f"cannot write into {root}: {exc}; nothing was changed") from None
+    for tmp, target in staged:
+        tmp.replace(target)
+    for rel in removals:
+        target = root / rel
+        target.unlink(missing_ok=True)
+        _remove_empty_parents(target.parent, root)
+    if manifest is not None:
+        manifest.replace(root / MANIFEST)
+
+
+def _stage(root: Path, rel: str, data: bytes) -> Path:
+    target = root / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tfgen-tmp", dir=target.parent)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    staged = Path(tmp)
+    staged.chmod(0o644)
+    return staged
+
+
+def _remove_empty_parents(directory: Path, root: Path) -> None:
+    while directory != root and directory.is_relative_to(root):
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        directory = directory.parent

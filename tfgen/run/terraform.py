@@ -7,6 +7,7 @@ to the stack's log and captured, and a timeout.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -95,9 +96,7 @@ def check_version(binary: str, env: Mapping[str, str]) -> TerraformInfo:
             f"tfgen needs Terraform >= {minimum} or OpenTofu"
         ) from None
     if parsed < MIN_VERSION:
-        raise TerraformNotFoundError(
-            f"{binary} is Terraform {version}; tfgen needs >= {minimum}"
-        )
+        raise TerraformNotFoundError(f"{binary} is Terraform {version}; tfgen needs >= {minimum}")
     flavor = "tofu" if "tofu" in Path(binary).name.lower() else "terraform"
     return TerraformInfo(path=binary, version=version, flavor=flavor)
 
@@ -108,12 +107,16 @@ class ProcessGroups:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pids: set[int] = set()
-        self.stopping = False
+        self._stopping = False
+
+    def is_stopping(self) -> bool:
+        # A method, not a field: another thread (the signal handler) flips it.
+        return self._stopping
 
     def add(self, pid: int) -> None:
         with self._lock:
             self._pids.add(pid)
-            late = self.stopping
+            late = self._stopping
         if late:
             _killpg(pid, signal.SIGINT)
 
@@ -124,7 +127,7 @@ class ProcessGroups:
     def interrupt(self, sig: int = signal.SIGINT) -> int:
         """Stop starting commands and send `sig` to every running group; returns how many."""
         with self._lock:
-            self.stopping = True
+            self._stopping = True
             pids = list(self._pids)
         for pid in pids:
             _killpg(pid, sig)
@@ -132,10 +135,8 @@ class ProcessGroups:
 
 
 def _killpg(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def strip_ansi(text: str) -> str:
@@ -175,7 +176,7 @@ class Runner:
         log.write(f"$ {' '.join(argv)}    (in {cwd})\n")
         log.flush()
         start = time.monotonic()
-        if self.groups.stopping:
+        if self.groups.is_stopping():
             log.write("not started: interrupted\n")
             return StepResult(name, tuple(argv), None, 0.0, interrupted=True), ""
         try:
@@ -211,7 +212,7 @@ class Runner:
             returncode,
             duration,
             timed_out=timer.fired,
-            interrupted=self.groups.stopping and returncode != 0,
+            interrupted=self.groups.is_stopping() and returncode != 0,
             output=strip_ansi(output),
         )
         return step, stdout
@@ -230,8 +231,7 @@ def _collect(proc: subprocess.Popen[str], log: IO[str], separate: bool) -> tuple
     stderr = proc.stderr
 
     def drain() -> None:
-        for line in stderr:
-            errs.append(line)
+        errs.extend(stderr)
 
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()

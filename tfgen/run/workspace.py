@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from tfgen.run.manifest import log_name
-from tfgen.run.model import Stack
+from tfgen.run.model import PlanSummary, Stack
+from tfgen.run.summary import as_dict, from_dict
 
 RECORD_VERSION = 1
 
@@ -24,6 +25,7 @@ class PlanRecord:
     destroy: bool
     planned_at: float
     terraform_version: str
+    summary: PlanSummary | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,11 @@ class Workspace:
         return self.plan_path(stack, destroy).with_suffix(".json")
 
     def write_record(self, stack: Stack, record: PlanRecord) -> None:
-        body: dict[str, Any] = {"record_version": RECORD_VERSION, **record.__dict__}
+        body: dict[str, Any] = {
+            "record_version": RECORD_VERSION,
+            **{k: v for k, v in record.__dict__.items() if k != "summary"},
+            "summary": as_dict(record.summary) if record.summary else None,
+        }
         path = self.record_path(stack, record.destroy)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
@@ -88,6 +94,7 @@ class Workspace:
                 destroy=bool(data["destroy"]),
                 planned_at=float(data["planned_at"]),
                 terraform_version=str(data["terraform_version"]),
+                summary=from_dict(data["summary"]) if data.get("summary") else None,
             )
         except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError, ValueError):
             return None

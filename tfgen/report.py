@@ -1,0 +1,426 @@
+"""Results to people and programs: a live progress view, a terminal table, a versioned JSON
+report, a Markdown pull-request comment that fits GitHub's limit, and the one exit code."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from tfgen import __version__
+from tfgen.run.events import Event
+from tfgen.run.model import PlanSummary, Stack, StackResult, Status
+from tfgen.run.summary import as_dict
+
+REPORT_VERSION = 1
+# GitHub rejects comments over 65,536 characters; stay well clear of it.
+MARKDOWN_LIMIT = 65_536
+MARKDOWN_BUDGET = 60_000
+_PER_STACK_OUTPUT = 6_000
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_INTERRUPTED = 130
+
+_STYLE = {
+    Status.OK: "green",
+    Status.FAILED: "bold red",
+    Status.SKIPPED: "yellow",
+    Status.INTERRUPTED: "bold magenta",
+    Status.CANCELLED: "magenta",
+}
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What was run, for the reports' headers."""
+
+    command: str
+    directory: Path
+    terraform: str
+    terraform_version: str
+    started_at: float
+    duration: float
+    parallelism: int
+    detailed_exitcode: bool = False
+    interrupted: bool = False
+
+
+# --- exit code ------------------------------------------------------------------------------
+
+
+def exit_code(
+    results: Sequence[StackResult], *, detailed: bool = False, interrupted: bool = False
+) -> int:
+    """130 when interrupted; else 1 if any stack failed; else (with `detailed`) 2 if any stack
+    has changes; else 0. Precedence 1 > 2 > 0, whatever order the stacks finished in."""
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if any(r.status in (Status.FAILED, Status.INTERRUPTED, Status.CANCELLED) for r in results):
+        return EXIT_ERROR
+    if detailed and any(r.changes for r in results):
+        return EXIT_CHANGES
+    return EXIT_OK
+
+
+def overall(results: Sequence[StackResult], interrupted: bool) -> str:
+    """`success`, `partial` (some failed), `error` (none succeeded) or `interrupted`."""
+    if interrupted:
+        return "interrupted"
+    bad = [r for r in results if not r]
+    if not bad:
+        return "success"
+    return "partial" if len(bad) < len(results) else "error"
+
+
+# --- short texts ----------------------------------------------------------------------------
+
+
+def counts(summary: PlanSummary | None) -> str:
+    if summary is None:
+        return ""
+    return f"+{summary.add} ~{summary.change} -{summary.destroy}"
+
+
+def ecr_lines(summary: PlanSummary | None) -> list[str]:
+    """The ECR meaning of a plan, one line per fact, for people."""
+    if summary is None:
+        return []
+    lines: list[str] = []
+    for r in summary.replication:
+        for label, items in (
+            ("rule added", r.rules_added),
+            ("rule removed", r.rules_removed),
+            ("destination added", r.destinations_added),
+            ("destination removed", r.destinations_removed),
+        ):
+            lines.extend(f"replication {label}: {item}" for item in items)
+        if r.unknown_after:
+            lines.append(f"replication: {r.address} known only after apply")
+    for g in summary.grants:
+        for label, items in (
+            ("grant added", g.principals_added),
+            ("grant removed", g.principals_removed),
+            ("statement added", g.sids_added),
+            ("statement removed", g.sids_removed),
+        ):
+            lines.extend(f"registry policy {label}: {item}" for item in items)
+        if g.unknown_after:
+            lines.append(f"registry policy: {g.address} known only after apply")
+    return lines
+
+
+def ecr_brief(summary: PlanSummary | None) -> str:
+    if summary is None:
+        return ""
+    parts: list[str] = []
+    rules_add = sum(len(r.rules_added) for r in summary.replication)
+    rules_del = sum(len(r.rules_removed) for r in summary.replication)
+    grants_add = sum(len(g.principals_added) for g in summary.grants)
+    grants_del = sum(len(g.principals_removed) for g in summary.grants)
+    if rules_add or rules_del:
+        parts.append(f"rules +{rules_add} -{rules_del}")
+    if grants_add or grants_del:
+        parts.append(f"grants +{grants_add} -{grants_del}")
+    return ", ".join(parts)
+
+
+def _note(result: StackResult) -> str:
+    if result.status is Status.OK:
+        if result.action in ("plan", "destroy-plan"):
+            return "changes" if result.changes else "no changes"
+        return result.reason or ("applied" if result.changes else "no changes")
+    return result.reason
+
+
+# --- live progress --------------------------------------------------------------------------
+
+
+class LiveProgress:
+    """A listener for the scheduler's events. On a terminal: a live view of running stacks and
+    counts. Elsewhere (CI logs): one line per finished stack, never interleaved output."""
+
+    def __init__(self, console: Console, stacks: Sequence[Stack], action: str) -> None:
+        self.console = console
+        self.total = len(stacks)
+        self.action = action
+        self._lock = threading.Lock()
+        self._running: dict[str, tuple[str, float]] = {}
+        self._done: list[StackResult] = []
+        self._live: Live | None = None
+        self._start = time.monotonic()
+
+    def __enter__(self) -> LiveProgress:
+        if self.console.is_terminal:
+            self._live = Live(
+                get_renderable=self._render, console=self.console, refresh_per_second=8
+            )
+            self._live.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._live is not None:
+            self._live.__exit__(exc_type, exc, tb)
+            self._live = None
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            if event.kind == "step":
+                self._running[event.stack.id] = (event.step, time.monotonic())
+                return
+            self._running.pop(event.stack.id, None)
+            if event.result is not None:
+                self._done.append(event.result)
+                n = len(self._done)
+        if event.result is not None and self._live is None:
+            r = event.result
+            self.console.print(
+                f"[{n}/{self.total}] {r.stack.id}: {r.status.value}"
+                + (f" ({_note(r)})" if _note(r) else ""),
+                highlight=False,
+                markup=False,
+            )
+
+    def _render(self) -> Group:
+        with self._lock:
+            running = dict(self._running)
+            done = list(self._done)
+        now = time.monotonic()
+        failed = sum(1 for r in done if not r)
+        head = Text(
+            f"tfgen {self.action}: {len(done)}/{self.total} done, {len(running)} running, "
+            f"{failed} failed, {now - self._start:.0f}s"
+        )
+        table = Table(show_header=False, box=None, pad_edge=False)
+        for stack_id, (step, since) in sorted(running.items()):
+            table.add_row(Text(stack_id), Text(step, style="cyan"), f"{now - since:.0f}s")
+        return Group(head, table)
+
+
+# --- terminal table -------------------------------------------------------------------------
+
+
+def print_table(console: Console, results: Sequence[StackResult], info: RunInfo) -> None:
+    table = Table(title=f"tfgen {info.command}: {info.directory}", title_justify="left")
+    for column in ("stack", "phase", "status", "changes", "ECR", "time", "note"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        table.add_row(
+            r.stack.id,
+            str(r.stack.phase),
+            Text(r.status.value, style=_STYLE[r.status]),
+            counts(r.summary),
+            ecr_brief(r.summary),
+            f"{r.duration:.1f}s",
+            _note(r),
+        )
+    console.print(table)
+    for r in results:
+        if r.status in (Status.FAILED, Status.INTERRUPTED):
+            console.print(error_text(r), style=_STYLE[r.status], highlight=False, markup=False)
+    totals = _totals(results)
+    console.print(
+        f"{totals['ok']} ok, {totals['failed']} failed, {totals['skipped']} skipped, "
+        f"{totals['cancelled'] + totals['interrupted']} interrupted; "
+        f"{totals['with_changes']} with changes; {info.duration:.1f}s wall time",
+        highlight=False,
+    )
+
+
+def error_text(r: StackResult) -> str:
+    """Every error names the stack, the command and the log file, and a hint when we know one."""
+    text = f"error: stack {r.stack.id}: {r.reason}"
+    if r.failed_command:
+        text += f"\n  command: {r.failed_command}"
+    if r.log is not None:
+        text += f"\n  log: {r.log}"
+    if r.hint:
+        text += f"\n  hint: {r.hint}"
+    return text
+
+
+def print_pending(console: Console, results: Sequence[StackResult], verb: str) -> None:
+    """What is about to be applied or destroyed, before asking."""
+    for r in results:
+        if not r.changes:
+            continue
+        console.print(f"{verb} {r.stack.id}: {counts(r.summary)}", highlight=False, markup=False)
+        for line in ecr_lines(r.summary):
+            console.print(f"    {line}", highlight=False, markup=False)
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+def _totals(results: Sequence[StackResult]) -> dict[str, int]:
+    totals = {s.value: 0 for s in Status}
+    totals.update({"stacks": len(results), "with_changes": 0, "add": 0, "change": 0})
+    totals["destroy"] = 0
+    for r in results:
+        totals[r.status.value] += 1
+        totals["with_changes"] += r.changes
+        if r.summary is not None and r.changes:
+            totals["add"] += r.summary.add
+            totals["change"] += r.summary.change
+            totals["destroy"] += r.summary.destroy
+    return totals
+
+
+def _stack_dict(r: StackResult) -> dict[str, Any]:
+    return {
+        "id": r.stack.id,
+        "path": r.stack.path,
+        "kind": r.stack.kind,
+        "phase": r.stack.phase,
+        "depends_on": list(r.stack.depends_on),
+        "action": r.action,
+        "status": r.status.value,
+        "changes": r.changes,
+        "reason": r.reason or None,
+        "hint": r.hint or None,
+        "failed_command": r.failed_command or None,
+        "log": str(r.log) if r.log else None,
+        "duration_s": round(r.duration, 3),
+        "summary": as_dict(r.summary) if r.summary else None,
+        "commands": [
+            {
+                "name": s.name,
+                "argv": list(s.argv),
+                "exit_code": s.returncode,
+                "duration_s": round(s.duration, 3),
+                "timed_out": s.timed_out,
+                "interrupted": s.interrupted,
+            }
+            for s in r.steps
+        ],
+    }
+
+
+def report_dict(results: Sequence[StackResult], info: RunInfo, code: int) -> dict[str, Any]:
+    """The `--json` report; its schema is documented in docs/running.md and versioned."""
+    return {
+        "report_version": REPORT_VERSION,
+        "generator": f"tfgen {__version__}",
+        "command": info.command,
+        "directory": str(info.directory),
+        "terraform": {"path": info.terraform, "version": info.terraform_version},
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(info.started_at)),
+        "duration_s": round(info.duration, 3),
+        "parallelism": info.parallelism,
+        "detailed_exitcode": info.detailed_exitcode,
+        "status": overall(results, info.interrupted),
+        "exit_code": code,
+        "totals": _totals(results),
+        "stacks": [_stack_dict(r) for r in results],
+    }
+
+
+def write_json(path: Path, results: Sequence[StackResult], info: RunInfo, code: int) -> None:
+    _write(path, json.dumps(report_dict(results, info, code), indent=2) + "\n")
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+# --- Markdown -------------------------------------------------------------------------------
+
+
+def _fence(text: str, limit: int) -> str:
+    text = text.strip("\n")
+    if len(text) > limit:
+        text = "… (cut; the whole output is in the log)\n" + text[-limit:]
+    fence = "````" if "```" in text else "```"
+    return f"{fence}\n{text}\n{fence}"
+
+
+def _section(r: StackResult) -> str:
+    icon = {"ok": "✅", "failed": "❌", "skipped": "⏭️"}.get(r.status.value, "⛔")
+    title = f"{icon} <code>{r.stack.id}</code> {r.status.value} {counts(r.summary)}".rstrip()
+    body: list[str] = []
+    if r.reason:
+        body.append(f"**{r.reason}**")
+    if r.failed_command:
+        body.append(f"command: `{r.failed_command}`")
+    if r.hint:
+        body.append(f"hint: {r.hint}")
+    if r.log is not None:
+        body.append(f"log: `{r.log}`")
+    lines = ecr_lines(r.summary)
+    if lines:
+        body.append("\n".join(f"- {line}" for line in lines))
+    step = next((s for s in r.steps if not s.ok), None)
+    if step is None:
+        step = next((s for s in reversed(r.steps) if s.name in ("plan", "apply")), None)
+    if step is not None and step.output.strip() and (r.changes or not r):
+        body.append(_fence(step.output, _PER_STACK_OUTPUT))
+    return f"<details><summary>{title}</summary>\n\n" + "\n\n".join(body) + "\n\n</details>\n"
+
+
+def markdown(
+    results: Sequence[StackResult], info: RunInfo, code: int, full_report: str | None
+) -> str:
+    """A pull-request comment: totals, then one collapsible section per stack that failed or
+    has changes (failures first), cut to stay under GitHub's comment limit."""
+    totals = _totals(results)
+    head = [
+        f"### tfgen {info.command}: {overall(results, info.interrupted)} (exit {code})",
+        "",
+        f"{totals['stacks']} stacks: {totals['ok']} ok, {totals['failed']} failed, "
+        f"{totals['skipped']} skipped, {totals['interrupted'] + totals['cancelled']} "
+        f"interrupted; {totals['with_changes']} with changes "
+        f"(+{totals['add']} ~{totals['change']} -{totals['destroy']}). "
+        f"Terraform {info.terraform_version}, {info.duration:.0f}s.",
+        "",
+    ]
+    shown = sorted(
+        (r for r in results if r.changes or not r or r.status is not Status.OK),
+        key=lambda r: (bool(r), r.stack.phase, r.stack.id),
+    )
+    quiet = len(results) - len(shown)
+    if quiet:
+        head.append(f"{quiet} stacks have no changes and are not listed.\n")
+    pointer = full_report or "the JSON report (`--json`) and the logs in `.tfgen/logs/`"
+    text = "\n".join(head) + "\n"
+    for i, r in enumerate(shown):
+        section = _section(r)
+        tail = f"\n… {len(shown) - i} more stacks not shown: see {pointer}\n"
+        if len(text) + len(section) + len(tail) > MARKDOWN_BUDGET:
+            text += tail
+            break
+        text += section
+    assert len(text) < MARKDOWN_LIMIT
+    return text
+
+
+def write_markdown(
+    path: Path,
+    results: Sequence[StackResult],
+    info: RunInfo,
+    code: int,
+    full_report: str | None = None,
+) -> None:
+    _write(path, markdown(results, info, code, full_report))
+
+
+def iter_failures(results: Sequence[StackResult]) -> Iterator[StackResult]:
+    return (r for r in results if r.status in (Status.FAILED, Status.INTERRUPTED))

@@ -1,0 +1,47 @@
+"""Recognise the common causes of a failed terraform command and say what to do."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+_HINTS: Sequence[tuple[tuple[str, ...], str]] = (
+    (
+        (
+            "Failed to query available provider packages",
+            "could not connect to registry.terraform.io",
+            "Failed to install provider",
+            "could not connect to registry.opentofu.org",
+        ),
+        "a provider could not be downloaded: this machine is offline or cannot reach the "
+        "registry; use a provider mirror (provider_installation in the CLI config) or a "
+        "plugin cache filled beforehand",
+    ),
+    (
+        (
+            "No valid credential sources found",
+            "NoCredentialProviders",
+            "failed to get shared config profile",
+            "AccessDenied",
+            "not authorized to perform: sts:AssumeRole",
+        ),
+        "no AWS credentials, or the role could not be assumed: check AWS_PROFILE / the "
+        "credentials in this environment and the role's trust policy",
+    ),
+    (
+        ("Error acquiring the state lock", "ConditionalCheckFailedException"),
+        "the state is locked by another run: wait for it; if it died, "
+        "`terraform force-unlock LOCK_ID` in the stack (the lock ID is in the log)",
+    ),
+    (
+        ("NoSuchBucket", "S3 bucket does not exist", "bucket does not exist"),
+        "the backend's S3 bucket does not exist: create it first or fix the backend configuration",
+    ),
+)
+
+
+def hint_for(output: str) -> str:
+    """The first matching hint, or "" when the failure is not one we recognise."""
+    for needles, hint in _HINTS:
+        if any(needle in output for needle in needles):
+            return hint
+    return ""

@@ -1,0 +1,160 @@
+"""Run an action over many stacks: bounded parallelism, ordering by rank and dependencies,
+dependents skipped when a prerequisite failed, nothing new started after an interrupt.
+
+Results come back in the order the stacks were given, whatever order they finished in.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from tfgen.run.events import Event, Listener, ignore
+from tfgen.run.model import Stack, StackResult, Status
+from tfgen.run.terraform import ProcessGroups
+
+Action = Callable[[Stack], StackResult]
+_BAD = frozenset({Status.FAILED, Status.INTERRUPTED, Status.CANCELLED})
+
+
+@dataclass(frozen=True)
+class Order:
+    """`rank`: a stack starts only when every stack of a lower rank has finished.
+    `after`: further stacks it waits for. `gates`: stacks whose failure means it is skipped."""
+
+    rank: Mapping[str, int] = field(default_factory=dict)
+    after: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    gates: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+def unordered() -> Order:
+    return Order()
+
+
+def apply_order(stacks: Sequence[Stack]) -> Order:
+    """Phase 1 (registry policies) before phase 2 (replication); a stack is skipped when a
+    stack it depends on failed: a rule must never exist before its destination's grant."""
+    ids = {s.id for s in stacks}
+    deps = {s.id: frozenset(d for d in s.depends_on if d in ids) for s in stacks}
+    return Order(rank={s.id: s.phase for s in stacks}, after=deps, gates=deps)
+
+
+def destroy_order(stacks: Sequence[Stack]) -> Order:
+    """The reverse: replication stacks first; a grant stays while a rule that needs it failed
+    to go."""
+    ids = {s.id for s in stacks}
+    dependents: dict[str, set[str]] = {s.id: set() for s in stacks}
+    for s in stacks:
+        for d in s.depends_on:
+            if d in ids:
+                dependents[d].add(s.id)
+    frozen = {k: frozenset(v) for k, v in dependents.items()}
+    return Order(rank={s.id: -s.phase for s in stacks}, after=frozen, gates=frozen)
+
+
+def workers(parallelism: int) -> int:
+    return parallelism if parallelism > 0 else (os.cpu_count() or 1)
+
+
+def run_stacks(
+    stacks: Sequence[Stack],
+    action: Action,
+    *,
+    action_name: str,
+    parallelism: int,
+    order: Order,
+    groups: ProcessGroups,
+    listener: Listener = ignore,
+) -> tuple[StackResult, ...]:
+    run = _Run(stacks, action, action_name, order, groups, listener)
+    with cf.ThreadPoolExecutor(max_workers=workers(parallelism)) as pool:
+        run.loop(pool, workers(parallelism))
+    return tuple(run.results[s.id] for s in stacks)
+
+
+class _Run:
+    def __init__(
+        self,
+        stacks: Sequence[Stack],
+        action: Action,
+        action_name: str,
+        order: Order,
+        groups: ProcessGroups,
+        listener: Listener,
+    ) -> None:
+        self.action = action
+        self.action_name = action_name
+        self.order = order
+        self.groups = groups
+        self.listener = listener
+        self.pending = sorted(stacks, key=lambda s: order.rank.get(s.id, 0))
+        self.running: dict[cf.Future[StackResult], Stack] = {}
+        self.results: dict[str, StackResult] = {}
+        self.bad: set[str] = set()
+
+    def _finish(self, result: StackResult) -> None:
+        self.results[result.stack.id] = result
+        if result.status in _BAD:
+            self.bad.add(result.stack.id)
+        self.listener(Event("done", result.stack, result=result))
+
+    def _open_rank(self) -> int | None:
+        ranks = [self.order.rank.get(s.id, 0) for s in (*self.pending, *self.running.values())]
+        return min(ranks) if ranks else None
+
+    def _ready(self, stack: Stack) -> bool:
+        if self.order.rank.get(stack.id, 0) != self._open_rank():
+            return False
+        return all(d in self.results for d in self.order.after.get(stack.id, ()))
+
+    def _guarded(self, stack: Stack) -> StackResult:
+        try:
+            return self.action(stack)
+        except Exception as exc:  # a bug in one stack's handling must not lose the others
+            return StackResult(stack, self.action_name, Status.FAILED, f"internal error: {exc!r}")
+
+    def _start_ready(self, pool: cf.ThreadPoolExecutor, slots: int) -> bool:
+        """Start (or skip) what can go now; True if anything moved."""
+        moved = False
+        for stack in list(self.pending):
+            if len(self.running) >= slots:
+                break
+            if not self._ready(stack):
+                continue
+            self.pending.remove(stack)
+            moved = True
+            failed = sorted(g for g in self.order.gates.get(stack.id, ()) if g in self.bad)
+            if failed:
+                reason = f"not run: {', '.join(failed)} failed first"
+                self._finish(StackResult(stack, self.action_name, Status.SKIPPED, reason))
+                self.bad.add(stack.id)
+                continue
+            self.running[pool.submit(self._guarded, stack)] = stack
+        return moved
+
+    def _cancel_pending(self) -> None:
+        for stack in self.pending:
+            reason = "not started: interrupted"
+            self._finish(StackResult(stack, self.action_name, Status.CANCELLED, reason))
+        self.pending = []
+
+    def loop(self, pool: cf.ThreadPoolExecutor, slots: int) -> None:
+        while self.pending or self.running:
+            if self.groups.is_stopping():
+                self._cancel_pending()
+            elif self._start_ready(pool, slots):
+                continue
+            if not self.running:
+                if self.pending:  # nothing runs and nothing can start: a cycle
+                    for stack in self.pending:
+                        reason = "dependency cycle in depends_on"
+                        self._finish(StackResult(stack, self.action_name, Status.FAILED, reason))
+                    self.pending = []
+                return
+            # A short timeout keeps the main thread responsive to signals.
+            done, _ = cf.wait(self.running, timeout=0.2, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                self.running.pop(future)
+                self._finish(future.result())

@@ -1,0 +1,183 @@
+"""What tfgen does to one stack: plan it (init, plan -out, show -json) or apply its saved plan."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from tfgen.run import hashes
+from tfgen.run.events import Event, Listener, ignore
+from tfgen.run.hints import hint_for
+from tfgen.run.model import Manifest, PlanSummary, Stack, StackResult, Status, StepResult
+from tfgen.run.summary import summarize
+from tfgen.run.terraform import Runner
+from tfgen.run.workspace import PlanRecord, Workspace, now
+
+
+@dataclass
+class RunContext:
+    """Everything a stack action needs; shared by the worker threads."""
+
+    manifest: Manifest
+    workspace: Workspace
+    runner: Runner
+    terraform_version: str
+    # Held around `init` when stacks share a plugin cache: parallel inits race on it
+    # (hashicorp/terraform#31964). None when each stack installs its own providers.
+    init_lock: threading.Lock | None = None
+    listener: Listener = ignore
+    plan_args: tuple[str, ...] = ()
+    _applied_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record_applied(self, stack: Stack, content_hash: str | None) -> None:
+        """Remember (or forget, for a destroy) the hash of a successfully applied stack."""
+        with self._applied_lock:
+            path = self.workspace.applied_path
+            applied = hashes.read_applied(path)
+            if content_hash is None:
+                applied.pop(stack.id, None)
+            else:
+                applied[stack.id] = content_hash
+            hashes.write_applied(path, applied)
+
+
+class _Steps:
+    """Runs a stack's commands in order, logging, and turns the first failure into a result."""
+
+    def __init__(self, ctx: RunContext, stack: Stack, action: str, log: IO[str]) -> None:
+        self.ctx = ctx
+        self.stack = stack
+        self.action = action
+        self.log = log
+        self.steps: list[StepResult] = []
+        self.start = time.monotonic()
+        self.cwd = ctx.manifest.root / stack.path
+
+    def run(self, name: str, args: list[str], capture: bool = False) -> tuple[StepResult, str]:
+        self.ctx.listener(Event("step", self.stack, step=name))
+        step, stdout = self.ctx.runner.run(name, args, self.cwd, self.log, capture_stdout=capture)
+        self.steps.append(step)
+        return step, stdout
+
+    def result(
+        self,
+        status: Status,
+        reason: str = "",
+        *,
+        hint: str = "",
+        failed_command: str = "",
+        summary: PlanSummary | None = None,
+        changes: bool = False,
+    ) -> StackResult:
+        result = StackResult(
+            stack=self.stack,
+            action=self.action,
+            status=status,
+            reason=reason,
+            hint=hint,
+            failed_command=failed_command,
+            log=self.ctx.workspace.log_path(self.stack),
+            summary=summary,
+            changes=changes,
+            steps=tuple(self.steps),
+            duration=time.monotonic() - self.start,
+        )
+        self.log.write(f"tfgen: {self.action} {status.value}{': ' + reason if reason else ''}\n")
+        return result
+
+    def failure(self, step: StepResult) -> StackResult:
+        command = " ".join(["terraform", *step.argv[1:]])
+        if step.interrupted:
+            return self.result(
+                Status.INTERRUPTED, f"interrupted during `{step.name}`", failed_command=command
+            )
+        if step.timed_out:
+            reason = f"`{step.name}` timed out after {step.duration:.0f}s"
+        elif step.returncode is None:
+            reason = f"`{step.name}` could not be started: {step.output}"
+        else:
+            reason = f"`{step.name}` exited {step.returncode}"
+        return self.result(
+            Status.FAILED, reason, hint=hint_for(step.output), failed_command=command
+        )
+
+
+@contextlib.contextmanager
+def _log(ctx: RunContext, stack: Stack, action: str) -> Iterator[IO[str]]:
+    path = ctx.workspace.log_path(stack)
+    with open(path, "w", encoding="utf-8", errors="replace") as log:
+        log.write(f"tfgen {action} {stack.id} at {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n")
+        yield log
+
+
+def plan_stack(ctx: RunContext, stack: Stack, *, destroy: bool = False) -> StackResult:
+    action = "destroy-plan" if destroy else "plan"
+    ws = ctx.workspace
+    # Hash before planning: if files change while terraform reads them, the plan is stale.
+    content_hash = hashes.stack_hash(ctx.manifest, stack)
+    # A failed plan must never leave an older saved plan behind for `apply` to pick up.
+    ws.discard_plan(stack, destroy)
+    with _log(ctx, stack, action) as log:
+        steps = _Steps(ctx, stack, action, log)
+        if not steps.cwd.is_dir():
+            return steps.result(Status.FAILED, f"stack directory {steps.cwd} does not exist")
+        if ctx.init_lock is None:
+            step, _ = steps.run("init", [])
+        else:
+            with ctx.init_lock:
+                step, _ = steps.run("init", [])
+        if not step.ok:
+            return steps.failure(step)
+        plan_file = ws.plan_path(stack, destroy)
+        args = ["-detailed-exitcode", f"-out={plan_file}", *ctx.plan_args]
+        step, _ = steps.run("plan", [*args, "-destroy"] if destroy else args)
+        if not step.ok:
+            return steps.failure(step)
+        changes = step.returncode == 2
+        step, shown = steps.run("show", ["-json", str(plan_file)], capture=True)
+        if not step.ok:
+            return steps.failure(step)
+        try:
+            summary = summarize(json.loads(shown))
+        except json.JSONDecodeError as exc:
+            return steps.result(Status.FAILED, f"`show -json` printed invalid JSON: {exc}")
+        record = PlanRecord(
+            stack.id, content_hash, changes, destroy, now(), ctx.terraform_version, summary
+        )
+        ws.write_record(stack, record)
+        return steps.result(Status.OK, "", summary=summary, changes=changes)
+
+
+def apply_stack(ctx: RunContext, stack: Stack, *, destroy: bool = False) -> StackResult:
+    """Apply the saved plan exactly as reviewed; refuse it when the stack changed since."""
+    action = "destroy" if destroy else "apply"
+    ws = ctx.workspace
+    record = ws.read_record(stack, destroy)
+    with _log(ctx, stack, action) as log:
+        steps = _Steps(ctx, stack, action, log)
+        if record is None:
+            return steps.result(Status.SKIPPED, "no saved plan: run `tfgen plan` first")
+        current = hashes.stack_hash(ctx.manifest, stack)
+        if current != record.content_hash:
+            return steps.result(
+                Status.FAILED,
+                "stale plan: the stack's files changed since it was planned at "
+                f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(record.planned_at))}; "
+                "run `tfgen plan` again and review it",
+            )
+        if not record.changes:
+            ws.discard_plan(stack, destroy)
+            ctx.record_applied(stack, None if destroy else current)
+            return steps.result(Status.OK, "no changes", summary=record.summary)
+        step, _ = steps.run("apply", [str(ws.plan_path(stack, destroy))])
+        if not step.ok:
+            return steps.failure(step)
+        # A saved plan is applied once; Terraform 1.0 would apply it again on a newer state.
+        ws.discard_plan(stack, destroy)
+        ctx.record_applied(stack, None if destroy else current)
+        return steps.result(Status.OK, "", summary=record.summary, changes=True)

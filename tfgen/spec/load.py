@@ -54,8 +54,9 @@ class Document:
 
 def load_text(text: str, file: str = "tfgen.yaml") -> Document:
     positions = Positions(file)
+    issues: list[Issue] = []
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        data = _Builder(positions, issues).build(yaml.parse(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -66,12 +67,10 @@ def load_text(text: str, file: str = "tfgen.yaml") -> Document:
         ) from None
     except yaml.YAMLError as exc:
         raise SpecError([Issue((), f"malformed YAML: {exc}", file=file)]) from None
-    if node is None:
-        raise SpecError([Issue((), "the spec is empty; start with 'version: 1'", file=file)])
-    issues: list[Issue] = []
-    data = _build(node, (), positions, issues)
     if issues:
         raise SpecError(issues)
+    if data is _EMPTY:
+        raise SpecError([Issue((), "the spec is empty; start with 'version: 1'", file=file)])
     return Document(data, positions)
 
 
@@ -88,66 +87,168 @@ def load_file(path: str | FsPath) -> Document:
     return load_text(text, name)
 
 
-def _mark(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+_EMPTY = object()
+_resolver = yaml.resolver.Resolver()
+_IMPLICIT_FIRST = frozenset(k for k in _resolver.yaml_implicit_resolvers if k is not None)
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
-def _build(node: yaml.Node, path: Path, positions: Positions, issues: list[Issue]) -> Any:
-    positions.marks.setdefault(path, _mark(node))
-    if isinstance(node, yaml.MappingNode):
-        return _build_mapping(node, path, positions, issues)
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), positions, issues) for i, item in enumerate(node.value)]
-    return _constructor.construct_object(node, deep=True)
+@dataclass(slots=True)
+class _Frame:
+    container: Any  # dict or list
+    path: Path
+    anchor: str | None
+    key: Any = _EMPTY
+    first_seen: dict[Any, int] = field(default_factory=dict)
+    merges: list[Any] = field(default_factory=list)
 
 
-def _build_mapping(
-    node: yaml.MappingNode, path: Path, positions: Positions, issues: list[Issue]
-) -> dict[Any, Any]:
-    out: dict[Any, Any] = {}
-    merged: dict[Any, Any] = {}
-    first_seen: dict[Any, int] = {}
-    for key_node, value_node in node.value:
-        if key_node.tag == _MERGE_TAG:
-            sources = (
-                value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-            )
-            for source in sources:
-                value = _build(source, path, positions, issues)
-                if isinstance(value, dict):
-                    for k, v in value.items():
-                        merged.setdefault(k, v)
-            continue
-        if not isinstance(key_node, yaml.ScalarNode):
-            line, column = _mark(key_node)
-            issues.append(
-                Issue(
-                    path,
-                    "a key must be a plain string",
-                    line=line,
-                    column=column,
-                    file=positions.file,
-                )
-            )
-            continue
-        key = _constructor.construct_object(key_node)
-        line, column = _mark(key_node)
-        if key in first_seen:
-            issues.append(
-                Issue(
-                    (*path, str(key)),
-                    f"duplicate key '{key}' (first set at line {first_seen[key]}); "
+class _Builder:
+    """Builds plain data from libyaml's event stream, recording the position of every path.
+
+    Going from events (not composed nodes) roughly halves load time on large specs.
+    """
+
+    def __init__(self, positions: Positions, issues: list[Issue]) -> None:
+        self.positions = positions
+        self.issues = issues
+        self.anchors: dict[str, Any] = {}
+        self.stack: list[_Frame] = []
+        self.result: Any = _EMPTY
+        self.documents = 0
+
+    def build(self, events: Any) -> Any:
+        for event in events:
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                self._value(self._scalar(event), event)
+            elif kind is yaml.MappingStartEvent:
+                self._open({}, event)
+            elif kind is yaml.SequenceStartEvent:
+                self._open([], event)
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                self._close()
+            elif kind is yaml.AliasEvent:
+                if event.anchor not in self.anchors:
+                    raise yaml.MarkedYAMLError(
+                        problem=f"unknown alias *{event.anchor}", problem_mark=event.start_mark
+                    )
+                self._value(self.anchors[event.anchor], event, alias=True)
+            elif kind is yaml.DocumentStartEvent:
+                self.documents += 1
+                if self.documents > 1:
+                    raise yaml.MarkedYAMLError(
+                        problem="a spec is one YAML document; remove the second '---'",
+                        problem_mark=event.start_mark,
+                    )
+        return self.result
+
+    def _child_path(self, event: Any) -> Path | None:
+        """The path of the value this event starts, or None when it is a mapping key."""
+        if not self.stack:
+            return ()
+        frame = self.stack[-1]
+        if isinstance(frame.container, list):
+            return (*frame.path, len(frame.container))
+        if frame.key is _EMPTY:
+            return None
+        return (*frame.path, str(frame.key))
+
+    def _open(self, container: Any, event: Any) -> None:
+        path = self._child_path(event)
+        if path is None:
+            self._issue(event, "a key must be a plain string")
+            path = (*self.stack[-1].path, "?")
+            self.stack[-1].key = "?"
+        self.positions.marks.setdefault(path, _mark(event))
+        self.stack.append(_Frame(container, path, event.anchor))
+
+    def _close(self) -> None:
+        frame = self.stack.pop()
+        value = frame.container
+        if isinstance(value, dict):
+            for merged in frame.merges:
+                for k, v in merged.items():
+                    value.setdefault(k, v)
+        if frame.anchor:
+            self.anchors[frame.anchor] = value
+        self._value(value, None, opened=True)
+
+    def _value(self, value: Any, event: Any, *, alias: bool = False, opened: bool = False) -> None:
+        if event is not None and not alias and getattr(event, "anchor", None):
+            self.anchors[event.anchor] = value
+        if not self.stack:
+            self.result = value
+            return
+        frame = self.stack[-1]
+        container = frame.container
+        if isinstance(container, list):
+            if event is not None:
+                self.positions.marks.setdefault((*frame.path, len(container)), _mark(event))
+            container.append(value)
+            return
+        if frame.key is _EMPTY:  # this value is a key
+            if opened or isinstance(value, dict | list):
+                self._issue(event, "a key must be a plain string")
+                frame.key = "?"
+                return
+            line, column = _mark(event)
+            if value == "<<" and event.implicit[0]:
+                frame.key = _MERGE_TAG
+                return
+            if value in frame.first_seen:
+                self._issue(
+                    event,
+                    f"duplicate key '{value}' (first set at line {frame.first_seen[value]}); "
                     "YAML keeps only one, so remove or rename one of them",
-                    line=line,
-                    column=column,
-                    file=positions.file,
+                    (*frame.path, str(value)),
                 )
-            )
-            continue
-        first_seen[key] = line
-        child = (*path, str(key))
-        positions.marks[child] = (line, column)
-        out[key] = _build(value_node, child, positions, issues)
-    for k, v in merged.items():
-        out.setdefault(k, v)
-    return out
+                frame.key = _DUPLICATE
+                return
+            frame.first_seen[value] = line
+            self.positions.marks[(*frame.path, str(value))] = (line, column)
+            frame.key = value
+            return
+        key, frame.key = frame.key, _EMPTY
+        if key is _MERGE_TAG:
+            sources = value if isinstance(value, list) else [value]
+            frame.merges.extend(m for m in sources if isinstance(m, dict))
+        elif key is not _DUPLICATE:
+            container[key] = value
+
+    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+        value = event.value
+        tag = event.tag
+        if tag is None or tag == "!":
+            if not event.implicit[0]:  # quoted
+                return value
+            if value == "<<" or (value and value[0] not in _IMPLICIT_FIRST):
+                return value
+            tag = _resolver.resolve(yaml.ScalarNode, value, (True, False))
+        if tag == _STR_TAG:
+            return value
+        try:
+            return _constructor.construct_object(yaml.ScalarNode(tag, value, event.start_mark))
+        except yaml.constructor.ConstructorError as exc:
+            raise yaml.MarkedYAMLError(
+                problem=str(exc.problem), problem_mark=event.start_mark
+            ) from None
+        except ValueError:
+            raise yaml.MarkedYAMLError(
+                problem=f"{value!r} is not a valid {tag.rsplit(':', 1)[-1]}",
+                problem_mark=event.start_mark,
+            ) from None
+
+    def _issue(self, event: Any, message: str, path: Path | None = None) -> None:
+        line, column = _mark(event) if event is not None else (None, None)
+        where = path if path is not None else (self.stack[-1].path if self.stack else ())
+        self.issues.append(
+            Issue(where, message, line=line, column=column, file=self.positions.file)
+        )
+
+
+_DUPLICATE = object()
+
+
+def _mark(event: Any) -> tuple[int, int]:
+    return event.start_mark.line + 1, event.start_mark.column + 1

@@ -1,0 +1,33 @@
+data "aws_caller_identity" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+}
+
+locals {
+  # ECR accepts only a role of the registry's own account.
+  custom_role_account_id = var.custom_role_arn == null ? null : split(":", var.custom_role_arn)[4]
+}
+
+resource "aws_ecr_repository_creation_template" "this" {
+  prefix               = var.prefix
+  description          = var.description
+  applied_for          = var.applied_for
+  image_tag_mutability = var.image_tag_mutability
+  custom_role_arn      = var.custom_role_arn
+  lifecycle_policy     = var.lifecycle_policy_json
+  repository_policy    = var.repository_policy_json
+  resource_tags        = var.resource_tags
+
+  encryption_configuration {
+    encryption_type = var.encryption.type
+    kms_key         = var.encryption.kms_key
+  }
+
+  lifecycle {
+    precondition {
+      condition     = local.custom_role_account_id == null || local.custom_role_account_id == local.account_id
+      error_message = "custom_role_arn must be a role in the registry's own account."
+    }
+  }
+}

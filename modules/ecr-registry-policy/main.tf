@@ -1,0 +1,50 @@
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  # `name` rather than `region`: the attribute that exists in every provider version this module allows.
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  account_id = data.aws_caller_identity.current.account_id
+}
+
+locals {
+  source_account_ids    = sort(distinct(var.source_account_ids))
+  additional_statements = jsondecode(var.additional_statements_json)
+
+  # One statement for every source account keeps the policy small and its diff readable.
+  grant_statements = length(local.source_account_ids) == 0 ? [] : [{
+    Sid       = var.grant_sid
+    Effect    = "Allow"
+    Principal = { AWS = [for id in local.source_account_ids : "arn:${local.partition}:iam::${id}:root"] }
+    Action    = var.allow_create_repository ? ["ecr:CreateRepository", "ecr:ReplicateImage"] : ["ecr:ReplicateImage"]
+    Resource  = ["arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/*"]
+  }]
+
+  statements = concat(local.grant_statements, local.additional_statements)
+  sids       = compact([for s in local.statements : try(tostring(s.Sid), "")])
+  policy     = jsonencode({ Version = "2012-10-17", Statement = local.statements })
+  create     = length(local.statements) > 0
+}
+
+resource "aws_ecr_registry_policy" "this" {
+  # The registry has exactly one policy per Region; with no statements there is nothing to manage.
+  count = local.create ? 1 : 0
+
+  policy = local.policy
+
+  lifecycle {
+    precondition {
+      condition     = length(local.policy) <= 10240
+      error_message = "The registry policy exceeds the 10,240 characters PutRegistryPolicy accepts."
+    }
+
+    precondition {
+      condition     = length(local.sids) == length(distinct(local.sids))
+      error_message = "Statement Sids must be unique: grant_sid clashes with a Sid in additional_statements_json."
+    }
+  }
+}

@@ -10,7 +10,9 @@ from pydantic import ValidationError
 from tfgen.spec.checks import check_spec
 from tfgen.spec.issues import Issue, Severity, SpecError
 from tfgen.spec.load import Document, Positions, load_file, load_text
+from tfgen.spec.lockfile import lock_for
 from tfgen.spec.model import Spec, pydantic_issues
+from tfgen.spec.targets import expand_targets
 from tfgen.state import GRANT_SID
 
 DEFAULT_SPEC = "tfgen.yaml"
@@ -45,7 +47,11 @@ def validate_document(document: Document) -> LoadedSpec:
         spec = Spec.model_validate(document.data)
     except ValidationError as exc:
         raise SpecError([positions.issue(i) for i in pydantic_issues(exc.errors())]) from None
-    issues = [positions.issue(i) for i in check_spec(spec, GRANT_SID)]
+    # Organizations targets become plain accounts (from tfgen.lock.json) before the checks.
+    spec, positions, expansion = expand_targets(spec, lock_for(spec, positions.file), positions)
+    issues = list(
+        dict.fromkeys(positions.issue(i) for i in (*expansion, *check_spec(spec, GRANT_SID)))
+    )
     if any(i.severity is Severity.ERROR for i in issues):
         raise SpecError(issues)
     return LoadedSpec(spec, positions, tuple(issues))

@@ -1,0 +1,178 @@
+"""Organizations targets → plain accounts, from the lock file. Pure: no I/O, no AWS calls.
+
+A `from`/`to` endpoint `{organizational_unit: ou-..., regions}` or `{organization: true, regions}`
+becomes one endpoint per account the lock lists for it; a `from` that is such a target makes one
+replication entry per account. Accounts the spec does not list are added under the name the lock
+gives them, with `defaults.role_arn`. Issues found later still point at the line the user wrote:
+the returned positions map every expanded path back to its original one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from tfgen.spec.issues import Issue, Path, Severity
+from tfgen.spec.load import Positions
+from tfgen.spec.lockfile import LOCK_FILE, ORGANIZATION, Lock, target_key, uses_organizations
+from tfgen.spec.model import Account, Endpoint, Replication, Spec
+
+_Origin = tuple[Path, str | None]  # original path, and a note saying which account it became
+
+
+@dataclass(slots=True)
+class ExpandedPositions(Positions):
+    """Positions of an expanded spec: issues get the line, path and a note of what was written."""
+
+    origins: dict[Path, _Origin] = field(default_factory=dict)
+
+    def issue(self, issue: Issue) -> Issue:
+        located = Positions.issue(self, issue)  # zero-argument super() fails in slotted dataclasses
+        for n in range(len(issue.path), 0, -1):
+            origin = self.origins.get(issue.path[:n])
+            if origin is not None:
+                old, note = origin
+                message = f"{located.message} ({note})" if note else located.message
+                return replace(located, path=(*old, *issue.path[n:]), message=message)
+        return located
+
+
+def describe_target(key: str) -> str:
+    return "organization: true" if key == ORGANIZATION else f"organizational_unit {key}"
+
+
+@dataclass(slots=True)
+class _Expansion:
+    spec: Spec
+    lock: Lock
+    issues: list[Issue] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # account id → spec name
+    added: dict[str, Account] = field(default_factory=dict)
+
+    def accounts_of(self, key: str, path: Path) -> list[str] | None:
+        """Spec names of the accounts a target resolved to; None (and an error) if not locked."""
+        ids = self.lock.targets.get(key)
+        if ids is None:
+            self.issues.append(
+                Issue(
+                    path,
+                    f"{describe_target(key)} is not in {LOCK_FILE}; run 'tfgen lock' to resolve it",
+                )
+            )
+            return None
+        if not ids:
+            self.issues.append(
+                Issue(
+                    path,
+                    f"{describe_target(key)} has no active accounts ({LOCK_FILE}), so it adds nothing",
+                    Severity.WARNING,
+                )
+            )
+        return [n for n in (self.name_of(i, path) for i in ids) if n is not None]
+
+    def name_of(self, account_id: str, path: Path) -> str | None:
+        if account_id in self.names:
+            return self.names[account_id]
+        listed = next((n for n, a in self.spec.accounts.items() if a.id == account_id), None)
+        locked = self.lock.accounts[account_id]
+        if listed is None and locked.spec_name in self.spec.accounts:
+            self.issues.append(
+                Issue(
+                    path,
+                    f"{LOCK_FILE} names account {account_id} ('{locked.name}') "
+                    f"'{locked.spec_name}', but accounts.{locked.spec_name} is another account; "
+                    "run 'tfgen lock --refresh' to rename it",
+                )
+            )
+            return None
+        name = listed or locked.spec_name
+        if listed is None:
+            self.added[name] = Account(id=account_id, partition=locked.partition)
+        self.names[account_id] = name
+        return name
+
+
+def expand_targets(
+    spec: Spec, lock: Lock | None, positions: Positions
+) -> tuple[Spec, Positions, list[Issue]]:
+    """The spec with every Organizations endpoint replaced by account endpoints.
+
+    Without a lock the spec is returned as is: check_spec then tells the user to run `tfgen lock`.
+    """
+    if lock is None or not uses_organizations(spec):
+        return spec, positions, []
+    work = _Expansion(spec, lock)
+    entries: list[Replication] = []
+    origins: dict[Path, _Origin] = {}
+    for i, entry in enumerate(spec.replication):
+        base: Path = ("replication", i)
+        targets: list[tuple[Endpoint, int, str | None]] = []
+        for j, endpoint in enumerate(entry.to):
+            targets.extend((e, j, note) for e, note in _expand(work, endpoint, (*base, "to", j)))
+        sources = _expand(work, entry.from_, (*base, "from"))
+        if sources and not targets and any(target_key(t) for t in entry.to):
+            work.issues.append(
+                Issue((*base, "to"), "no destination account: every target here is empty")
+            )
+            continue
+        for source, note in sources:
+            k = len(entries)
+            name = entry.name
+            if name is not None and note is not None:
+                name = f"{name}/{source.account}"
+            entries.append(
+                entry.model_copy(
+                    update={"from_": source, "to": [t for t, _, _ in targets], "name": name}
+                )
+            )
+            origins[("replication", k)] = (base, note)
+            origins[("replication", k, "from")] = ((*base, "from"), note)
+            for m, (_, j, to_note) in enumerate(targets):
+                origins[("replication", k, "to", m)] = ((*base, "to", j), to_note)
+    if work.added and spec.defaults.role_arn is None:
+        work.issues.append(
+            Issue(
+                ("defaults",),
+                f"accounts from Organizations ({', '.join(sorted(work.added))}) have no role_arn: "
+                "set defaults.role_arn (e.g. 'arn:aws:iam::{account_id}:role/NAME'), or tfgen "
+                "and Terraform use the ambient credentials for them",
+                Severity.WARNING,
+            )
+        )
+    accounts = {**spec.accounts, **dict(sorted(work.added.items()))}
+    expanded = spec.model_copy(update={"replication": entries, "accounts": accounts})
+    return expanded, _remap(positions, origins), work.issues
+
+
+def _expand(work: _Expansion, endpoint: Endpoint, path: Path) -> list[tuple[Endpoint, str | None]]:
+    key = target_key(endpoint)
+    if key is None:
+        return [(endpoint, None)]
+    what = describe_target(key)
+    names = work.accounts_of(key, (*path, "organizational_unit" if key != ORGANIZATION else key))
+    if names is None:
+        return []
+    return [
+        (
+            Endpoint(account=name, regions=list(endpoint.regions)),
+            f"account '{name}' of {what}",
+        )
+        for name in names
+    ]
+
+
+def _remap(positions: Positions, origins: dict[Path, _Origin]) -> ExpandedPositions:
+    """Marks of the expanded paths, copied from the paths they came from."""
+    marks = {p: m for p, m in positions.marks.items() if p[:1] != ("replication",) or len(p) == 1}
+    # Shorter paths first: an endpoint's own marks then replace those copied with its entry.
+    for new, (old, _) in sorted(origins.items(), key=lambda item: len(item[0])):
+        for path in [p for p in marks if p[: len(new)] == new]:
+            del marks[path]
+        marks.update(
+            ((*new, *path[len(old) :]), mark)
+            for path, mark in positions.marks.items()
+            if path[: len(old)] == old
+        )
+    return ExpandedPositions(positions.file, marks, dict(origins))
+
+
+__all__ = ["ExpandedPositions", "describe_target", "expand_targets"]

@@ -14,11 +14,11 @@ EXAMPLES = sorted(p.parent for p in (REPO / "examples").glob("*/tfgen.yaml"))
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    """Every file under root (relative path → bytes), skipping Terraform's working files."""
+    """Every file under root (relative path → bytes), skipping Terraform's and tfgen's working files."""
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and ".terraform" not in p.parts
+        if p.is_file() and ".terraform" not in p.parts and ".tfgen" not in p.parts
     }
 
 

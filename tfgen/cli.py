@@ -14,13 +14,17 @@ import traceback
 from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from tfgen import __version__, console
 from tfgen.errors import TfgenError
-from tfgen.spec import DEFAULT_SPEC, SpecError
+
+if TYPE_CHECKING:
+    from tfgen.spec.issues import SpecError
+
+DEFAULT_SPEC = "tfgen.yaml"
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,11 +47,13 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except SpecError as exc:
-            _print_issues(exc)
-            sys.exit(EXIT_ERROR)
         except TfgenError as exc:
-            console.error(f"error: {exc}")
+            from tfgen.spec.issues import SpecError
+
+            if isinstance(exc, SpecError):
+                _print_issues(exc)
+            else:
+                console.error(f"error: {exc}")
             sys.exit(EXIT_ERROR)
         except KeyboardInterrupt:
             console.error("interrupted")
@@ -112,7 +118,7 @@ def validate(spec: Path, as_json: bool) -> None:
       tfgen validate examples/hub-and-spoke/tfgen.yaml
     """
     from tfgen.compile import compile_loaded
-    from tfgen.spec import load_spec
+    from tfgen.spec import SpecError, load_spec
 
     try:
         state = compile_loaded(load_spec(spec))
@@ -192,12 +198,26 @@ def render(spec: Path, out_dir: Path, prune: bool, check: bool) -> None:
       tfgen render tfgen.yaml --out infra/ecr
       tfgen render tfgen.yaml --out infra/ecr --check   # in CI: fail if not re-rendered
     """
+    from tfgen.render import stamp
+
+    options = [f"prune={prune}"]
+    digest = stamp.inputs_digest(spec, options)
+    if digest is not None:
+        messages = stamp.unchanged(out_dir, digest)
+        if messages is not None:
+            for message in messages:
+                console.warning(message)
+            console.info(
+                f"{out_dir}: 0 file(s) changed (nothing tfgen reads changed since the last render)"
+            )
+            return
+
     from tfgen.compile import compile_loaded
     from tfgen.render import Change, render_tree
     from tfgen.spec import load_spec
 
     state = compile_loaded(load_spec(spec))
-    _print_warnings(state.warnings)
+    messages = [w.format() for w in state.warnings]
     result = render_tree(state, out_dir, prune=prune, check=check)
     verb = "would " if check else ""
     for c in result.changed:
@@ -210,17 +230,22 @@ def render(spec: Path, out_dir: Path, prune: bool, check: bool) -> None:
                 "or remove them from state if that was not done"
             )
         else:
-            console.warning(
+            messages.append(
                 f"stack {stack} is no longer in the spec; kept, since it may still hold state. "
                 "Destroy it (tfgen destroy --stacks ...) and re-render with --prune to remove it"
             )
+    for message in messages:
+        console.warning(message)
     identical = sum(1 for c in result.changes if c.change is Change.IDENTICAL)
-    console.info(
-        f"{out_dir}: {len(result.changed)} file(s) {verb or ''}changed, {identical} identical"
-    )
-    if check and (result.changed or result.pruned_stacks):
-        console.error("the rendered tree is out of date; run `tfgen render` and commit the result")
-        sys.exit(EXIT_ERROR)
+    console.info(f"{out_dir}: {len(result.changed)} file(s) {verb}changed, {identical} identical")
+    if check:
+        if result.changed or result.pruned_stacks:
+            console.error(
+                "the rendered tree is out of date; run `tfgen render` and commit the result"
+            )
+            sys.exit(EXIT_ERROR)
+    elif digest is not None:
+        stamp.write(out_dir, digest, result.owned, messages)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

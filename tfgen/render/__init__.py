@@ -1,18 +1,25 @@
-"""Step 3: compiled desired state → a repo-ready tree of Terraform (modules, stacks, manifest)."""
+"""Step 3: compiled desired state → a repo-ready tree of Terraform (modules, stacks, manifest).
+
+Kept light to import: the no-op fast path (stamp.py) runs before Jinja and the layout are loaded.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tfgen import __version__
-from tfgen.render.layout import Stack, plan_stacks
-from tfgen.render.resources import module_files
 from tfgen.render.writer import MANIFEST, Change, FileChange, SyncResult, sync
-from tfgen.state import DesiredState
+
+if TYPE_CHECKING:
+    from tfgen.render.layout import Stack
+    from tfgen.state import DesiredState
 
 
 def render_files(state: DesiredState) -> tuple[tuple[Stack, ...], dict[str, bytes]]:
     """Every file of the tree, in memory."""
+    from tfgen.render.layout import plan_stacks
+    from tfgen.render.resources import module_files
+
     stacks = plan_stacks(state)
     files: dict[str, bytes] = dict(module_files())
     for stack in stacks:
@@ -24,6 +31,8 @@ def render_files(state: DesiredState) -> tuple[tuple[Stack, ...], dict[str, byte
 def render_tree(
     state: DesiredState, out_dir: str | Path, *, prune: bool = False, check: bool = False
 ) -> SyncResult:
+    from tfgen import __version__
+
     stacks, files = render_files(state)
     return sync(
         Path(out_dir),
@@ -35,4 +44,4 @@ def render_tree(
     )
 
 
-__all__ = ["MANIFEST", "Change", "FileChange", "Stack", "SyncResult", "render_files", "render_tree"]
+__all__ = ["MANIFEST", "Change", "FileChange", "SyncResult", "render_files", "render_tree"]

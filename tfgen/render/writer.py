@@ -43,6 +43,7 @@ class SyncResult:
     changes: tuple[FileChange, ...]
     orphaned_stacks: tuple[str, ...]  # in the previous manifest, gone from the spec
     pruned_stacks: tuple[str, ...]
+    owned: tuple[str, ...] = ()  # every file tfgen owns after this sync, manifest included
 
     @property
     def changed(self) -> tuple[FileChange, ...]:
@@ -131,7 +132,7 @@ def sync(
     removals = sorted(rel for rel in old_files if rel not in wanted)
     changes.extend(FileChange(rel, Change.REMOVE) for rel in removals if (root / rel).exists())
 
-    manifest = {
+    manifest: dict[str, Any] = {
         "manifest_version": MANIFEST_VERSION,
         "generator": generator,
         "files": {rel: sha256(data) for rel, data in sorted({**files, **kept_files}.items())},
@@ -145,6 +146,7 @@ def sync(
         tuple(changes),
         tuple(s["id"] for s in orphans),
         tuple(s["id"] for s in orphans) if prune else (),
+        (*manifest["files"], MANIFEST),
     )
     if check or (not pending and not removals and not manifest_changed):
         return result

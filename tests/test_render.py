@@ -270,3 +270,33 @@ replication:
     grant = policy["Statement"][0]
     assert grant["Principal"]["AWS"] == ["arn:aws-cn:iam::111111111111:root"]
     assert grant["Resource"] == ["arn:aws-cn:ecr:cn-northwest-1:222222222222:repository/*"]
+
+
+def test_adopt_writes_import_blocks_that_terraform_accepts(tmp_path: Path) -> None:
+    spec = str(REPO / "examples" / "hub-and-spoke" / "tfgen.yaml")
+    code, _, err = run("render", spec, "--out", str(tmp_path), "--adopt-account", "prod")
+    assert code == 0, err
+    imports = tmp_path / "stacks/prod/registry-policy/imports.tf"
+    text = imports.read_text()
+    assert text.count("import {") == 4  # two Regions: a policy and a ROOT template each
+    assert "to = module.registry_policy_us_east_1.aws_ecr_registry_policy.this[0]" in text
+    assert 'id = "222222222222"' in text
+    assert 'id = "ROOT"' in text
+    assert not (tmp_path / "stacks/build/replication/imports.tf").exists()
+    assert fmt_check(tmp_path) == ""
+    assert load_errors(imports.parent) == []
+    code, _, err = run("render", spec, "--out", str(tmp_path), "--adopt")
+    replication = (tmp_path / "stacks/build/replication/imports.tf").read_text()
+    assert "module.replication_us_east_1.aws_ecr_replication_configuration.this[0]" in replication
+    code, _, err = run("render", spec, "--out", str(tmp_path))
+    assert code == 0
+    assert not imports.exists()
+    assert "remove" in err
+
+
+def test_adopt_unknown_account_is_an_error(tmp_path: Path) -> None:
+    spec = str(REPO / "examples" / "hub-and-spoke" / "tfgen.yaml")
+    code, _, err = run("render", spec, "--out", str(tmp_path), "--adopt-account", "nope")
+    assert code == 1
+    assert "--adopt-account nope" in err
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())

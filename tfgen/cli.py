@@ -185,22 +185,48 @@ def compile_command(spec: Path, as_json: bool) -> None:
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 if any file would change (for CI)."
 )
+@click.option(
+    "--adopt",
+    "adopt_all",
+    is_flag=True,
+    help="Add Terraform import blocks so the first apply takes over existing settings.",
+)
+@click.option(
+    "--adopt-account",
+    "adopt_accounts",
+    multiple=True,
+    metavar="NAME",
+    help="Like --adopt, for this account only (repeatable).",
+)
 @handle_errors
-def render(spec: Path, out_dir: Path, prune: bool, check: bool) -> None:
+def render(
+    spec: Path,
+    out_dir: Path,
+    prune: bool,
+    check: bool,
+    adopt_all: bool,
+    adopt_accounts: tuple[str, ...],
+) -> None:
     """Write the Terraform tree: modules/, stacks/<account>/{registry-policy,replication}/.
 
     Only changed files are written; a re-render of an unchanged spec touches nothing. Files tfgen
     did not write are never touched. A stack gone from the spec is kept (it may still hold state)
     until --prune.
 
+    With --adopt (or --adopt-account NAME), each stack also gets imports.tf: Terraform import
+    blocks for the replication configuration, registry policy and creation templates that already
+    exist, so the first apply takes them over. Importing an object that does not exist fails the
+    plan, so adopt only accounts whose settings exist (see `tfgen import`).
+
     \b
     Examples:
       tfgen render tfgen.yaml --out infra/ecr
       tfgen render tfgen.yaml --out infra/ecr --check   # in CI: fail if not re-rendered
+      tfgen render tfgen.yaml --out infra/ecr --adopt-account prod
     """
     from tfgen.render import stamp
 
-    options = [f"prune={prune}"]
+    options = [f"prune={prune}", f"adopt={adopt_all}", *adopt_accounts]
     digest = stamp.inputs_digest(spec, options)
     if digest is not None:
         messages = stamp.unchanged(out_dir, digest)
@@ -217,8 +243,12 @@ def render(spec: Path, out_dir: Path, prune: bool, check: bool) -> None:
     from tfgen.spec import load_spec
 
     state = compile_loaded(load_spec(spec))
+    unknown = sorted(set(adopt_accounts) - set(state.accounts))
+    if unknown:
+        raise TfgenError(f"--adopt-account {unknown[0]}: no such account in {spec}")
+    adopt = frozenset(state.accounts if adopt_all else adopt_accounts)
     messages = [w.format() for w in state.warnings]
-    result = render_tree(state, out_dir, prune=prune, check=check)
+    result = render_tree(state, out_dir, prune=prune, check=check, adopt=adopt)
     verb = "would " if check else ""
     for c in result.changed:
         note = f" ({c.note})" if c.note else ""

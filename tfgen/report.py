@@ -304,6 +304,7 @@ def _stack_dict(r: StackResult) -> dict[str, Any]:
                 "argv": list(s.argv),
                 "exit_code": s.returncode,
                 "duration_s": round(s.duration, 3),
+                "waited_s": round(s.waited, 3),
                 "timed_out": s.timed_out,
                 "interrupted": s.interrupted,
             }

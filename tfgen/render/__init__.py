@@ -15,12 +15,14 @@ if TYPE_CHECKING:
     from tfgen.state import DesiredState
 
 
-def render_files(state: DesiredState) -> tuple[tuple[Stack, ...], dict[str, bytes]]:
-    """Every file of the tree, in memory."""
+def render_files(
+    state: DesiredState, adopt: frozenset[str] = frozenset()
+) -> tuple[tuple[Stack, ...], dict[str, bytes]]:
+    """Every file of the tree, in memory; accounts in `adopt` get Terraform import blocks."""
     from tfgen.render.layout import plan_stacks
     from tfgen.render.resources import module_files
 
-    stacks = plan_stacks(state)
+    stacks = plan_stacks(state, adopt)
     files: dict[str, bytes] = dict(module_files())
     for stack in stacks:
         for rel, text in stack.files.items():
@@ -29,11 +31,16 @@ def render_files(state: DesiredState) -> tuple[tuple[Stack, ...], dict[str, byte
 
 
 def render_tree(
-    state: DesiredState, out_dir: str | Path, *, prune: bool = False, check: bool = False
+    state: DesiredState,
+    out_dir: str | Path,
+    *,
+    prune: bool = False,
+    check: bool = False,
+    adopt: frozenset[str] = frozenset(),
 ) -> SyncResult:
     from tfgen import __version__
 
-    stacks, files = render_files(state)
+    stacks, files = render_files(state, adopt)
     return sync(
         Path(out_dir),
         files,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tfgen.render import hcl
@@ -29,6 +29,7 @@ class Stack:
     modules: tuple[str, ...]
     depends_on: tuple[str, ...]
     files: Mapping[str, str]  # relative path under DIR → content
+    imports: tuple[tuple[str, str], ...] = ()  # (resource address, import id) of each singleton
 
     @property
     def id(self) -> str:
@@ -60,7 +61,8 @@ def alias(region: str) -> str:
     return region.replace("-", "_")
 
 
-def plan_stacks(state: DesiredState) -> tuple[Stack, ...]:
+def plan_stacks(state: DesiredState, adopt: frozenset[str] = frozenset()) -> tuple[Stack, ...]:
+    """The stacks of every account; accounts named in `adopt` get Terraform import blocks."""
     by_account: dict[str, list[RegistryState]] = defaultdict(list)
     for registry in state.registries:
         by_account[registry.account].append(registry)
@@ -73,7 +75,8 @@ def plan_stacks(state: DesiredState) -> tuple[Stack, ...]:
         receivers = [r for r in registries if r.registry_policy() or r.creation_templates]
         senders = [r for r in registries if r.rules]
         if receivers:
-            stacks.append(_policy_stack(account, receivers, state.settings, names_by_id))
+            stack = _policy_stack(account, receivers, state.settings, names_by_id)
+            stacks.append(_with_imports(stack) if name in adopt else stack)
         if senders:
             targets = {
                 names_by_id[d.registry_id]
@@ -84,9 +87,8 @@ def plan_stacks(state: DesiredState) -> tuple[Stack, ...]:
             depends = tuple(
                 f"{t}/{REGISTRY_POLICY}" for t in sorted(targets) if t != name and t in receiving
             )
-            stacks.append(
-                _replication_stack(account, senders, state.settings, names_by_id, depends)
-            )
+            stack = _replication_stack(account, senders, state.settings, names_by_id, depends)
+            stacks.append(_with_imports(stack) if name in adopt else stack)
     return tuple(stacks)
 
 
@@ -167,6 +169,10 @@ def _replication_stack(
             "module_source": _MODULE_SOURCE.format("ecr-replication"),
         },
     )
+    imports = tuple(
+        (f"module.{m['name']}.aws_ecr_replication_configuration.this[0]", account.account_id)
+        for m in modules
+    )
     return Stack(
         account.name,
         account.account_id,
@@ -175,6 +181,7 @@ def _replication_stack(
         ("modules/ecr-replication",),
         depends_on,
         files,
+        imports,
     )
 
 
@@ -256,6 +263,13 @@ def _policy_stack(
             "template_source": _MODULE_SOURCE.format("ecr-creation-template"),
         },
     )
+    imports = tuple(
+        (f"module.{p['name']}.aws_ecr_registry_policy.this[0]", account.account_id)
+        for p in policies
+    ) + tuple(
+        (f"module.{t['name']}.aws_ecr_repository_creation_template.this", str(t["prefix"]))
+        for t in templates
+    )
     return Stack(
         account.name,
         account.account_id,
@@ -264,4 +278,15 @@ def _policy_stack(
         tuple(sorted(modules)),
         (),
         files,
+        imports,
     )
+
+
+def _with_imports(stack: Stack) -> Stack:
+    """The stack plus import blocks for every singleton it manages (Terraform >= 1.5)."""
+    imports = [{"to": to, "id": id_} for to, id_ in stack.imports]
+    files = dict(stack.files)
+    files[f"{stack.path}/imports.tf"] = render(
+        "stack/imports.tf.j2", {"header": HEADER, "imports": imports}
+    )
+    return replace(stack, files=files)

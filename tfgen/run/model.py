@@ -66,14 +66,24 @@ class GrantDelta:
 
 
 @dataclass(frozen=True)
+class ResourceChange:
+    """One resource a plan changes: `create`, `update`, `delete` or `replace`."""
+
+    address: str
+    type: str
+    action: str
+
+
+@dataclass(frozen=True)
 class PlanSummary:
-    """Counts as Terraform prints them, plus the ECR view of the changes."""
+    """Counts as Terraform prints them, the resources that change, and their ECR meaning."""
 
     add: int = 0
     change: int = 0
     destroy: int = 0
     replication: tuple[ReplicationDelta, ...] = ()
     grants: tuple[GrantDelta, ...] = ()
+    resources: tuple[ResourceChange, ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -91,6 +101,8 @@ class StepResult:
     timed_out: bool = False
     interrupted: bool = False
     output: str = field(default="", repr=False)
+    # Time spent waiting for the init lock before the command started.
+    waited: float = 0.0
 
     @property
     def ok(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import threading
 import time
@@ -14,7 +15,7 @@ from tfgen.run import hashes
 from tfgen.run.events import Event, Listener, ignore
 from tfgen.run.hints import hint_for
 from tfgen.run.model import Manifest, PlanSummary, Stack, StackResult, Status, StepResult
-from tfgen.run.summary import summarize
+from tfgen.run.summary import human_line, needs_show, parse_stream, with_ecr
 from tfgen.run.terraform import Runner
 from tfgen.run.workspace import PlanRecord, Workspace, now
 
@@ -58,9 +59,18 @@ class _Steps:
         self.start = time.monotonic()
         self.cwd = ctx.manifest.root / stack.path
 
-    def run(self, name: str, args: list[str], capture: bool = False) -> tuple[StepResult, str]:
+    def run(
+        self, name: str, args: list[str], capture: bool = False, stream: bool = False
+    ) -> tuple[StepResult, str]:
         self.ctx.listener(Event("step", self.stack, step=name))
-        step, stdout = self.ctx.runner.run(name, args, self.cwd, self.log, capture_stdout=capture)
+        step, stdout = self.ctx.runner.run(
+            name,
+            args,
+            self.cwd,
+            self.log,
+            capture_stdout=capture,
+            render=human_line if stream else None,
+        )
         self.steps.append(step)
         return step, stdout
 
@@ -115,6 +125,18 @@ def _log(ctx: RunContext, stack: Stack, action: str) -> Iterator[IO[str]]:
         yield log
 
 
+def _init(ctx: RunContext, steps: _Steps) -> StepResult:
+    if ctx.init_lock is None:
+        return steps.run("init", [])[0]
+    asked = time.monotonic()
+    with ctx.init_lock:
+        waited = time.monotonic() - asked
+        step, _ = steps.run("init", [])
+    step = dataclasses.replace(step, waited=waited)
+    steps.steps[-1] = step
+    return step
+
+
 def plan_stack(ctx: RunContext, stack: Stack, *, destroy: bool = False) -> StackResult:
     action = "destroy-plan" if destroy else "plan"
     ws = ctx.workspace
@@ -126,26 +148,24 @@ def plan_stack(ctx: RunContext, stack: Stack, *, destroy: bool = False) -> Stack
         steps = _Steps(ctx, stack, action, log)
         if not steps.cwd.is_dir():
             return steps.result(Status.FAILED, f"stack directory {steps.cwd} does not exist")
-        if ctx.init_lock is None:
-            step, _ = steps.run("init", [])
-        else:
-            with ctx.init_lock:
-                step, _ = steps.run("init", [])
+        step = _init(ctx, steps)
         if not step.ok:
             return steps.failure(step)
         plan_file = ws.plan_path(stack, destroy)
-        args = ["-detailed-exitcode", f"-out={plan_file}", *ctx.plan_args]
-        step, _ = steps.run("plan", [*args, "-destroy"] if destroy else args)
+        args = ["-json", "-detailed-exitcode", f"-out={plan_file}", *ctx.plan_args]
+        step, stream = steps.run("plan", [*args, "-destroy"] if destroy else args, stream=True)
         if not step.ok:
             return steps.failure(step)
         changes = step.returncode == 2
-        step, shown = steps.run("show", ["-json", str(plan_file)], capture=True)
-        if not step.ok:
-            return steps.failure(step)
-        try:
-            summary = summarize(json.loads(shown))
-        except json.JSONDecodeError as exc:
-            return steps.result(Status.FAILED, f"`show -json` printed invalid JSON: {exc}")
+        summary = parse_stream(stream.splitlines()).summary
+        if needs_show(summary):
+            step, shown = steps.run("show", ["-json", str(plan_file)], capture=True)
+            if not step.ok:
+                return steps.failure(step)
+            try:
+                summary = with_ecr(summary, json.loads(shown))
+            except json.JSONDecodeError as exc:
+                return steps.result(Status.FAILED, f"`show -json` printed invalid JSON: {exc}")
         record = PlanRecord(
             stack.id, content_hash, changes, destroy, now(), ctx.terraform_version, summary
         )

@@ -1,38 +1,133 @@
-"""An ECR-aware summary of a saved plan, from `terraform show -json PLANFILE`.
+"""An ECR-aware summary of a plan, as pure functions over Terraform's documented JSON formats.
 
-Pure functions over the documented JSON plan format: `resource_changes[].change` has `actions`,
-`before`, `after` and `after_unknown`. A replacement (["delete","create"] or ["create","delete"])
-counts as one add and one destroy, as Terraform's own "Plan:" line does.
+Two sources, because `show -json` costs a second provider start per stack:
+- the machine-readable UI stream of `plan -json` (Terraform >= 0.15.3, OpenTofu): counts and one
+  `planned_change` per resource, enough for every stack;
+- the JSON plan of `show -json PLANFILE`, read only when an ECR resource changes: its
+  `resource_changes[].change` has `actions`, `before`, `after` and `after_unknown`.
+A replacement counts as one add and one destroy, as Terraform's own "Plan:" line does.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
-from tfgen.run.model import GrantDelta, PlanSummary, ReplicationDelta
+from tfgen.run.model import GrantDelta, PlanSummary, ReplicationDelta, ResourceChange
 
 REPLICATION = "aws_ecr_replication_configuration"
 REGISTRY_POLICY = "aws_ecr_registry_policy"
+ECR_TYPES = frozenset({REPLICATION, REGISTRY_POLICY})
+
+# --- the `plan -json` stream ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamFacts:
+    summary: PlanSummary
+    errors: tuple[str, ...] = ()
+
+
+def json_message(line: str) -> dict[str, Any] | None:
+    line = line.strip()
+    if not line.startswith("{"):
+        return None
+    try:
+        message = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def human_line(line: str) -> str:
+    """A stream line as a person reads it: the `@message`, plus a diagnostic's detail."""
+    message = json_message(line)
+    if message is None:
+        return line
+    text = str(message.get("@message", ""))
+    diagnostic = message.get("diagnostic")
+    if isinstance(diagnostic, Mapping) and diagnostic.get("detail"):
+        text += "\n" + str(diagnostic["detail"])
+    return text + "\n"
+
+
+def parse_stream(lines: Iterable[str]) -> StreamFacts:
+    """Counts from `change_summary`, resources from `planned_change`, errors from diagnostics."""
+    counts = {"add": 0, "change": 0, "remove": 0}
+    resources: list[ResourceChange] = []
+    errors: list[str] = []
+    for line in lines:
+        message = json_message(line)
+        if message is None:
+            continue
+        kind = message.get("type")
+        if kind == "change_summary" and isinstance(message.get("changes"), Mapping):
+            for key in counts:
+                counts[key] = int(message["changes"].get(key, 0))
+        elif kind == "planned_change" and isinstance(message.get("change"), Mapping):
+            change = message["change"]
+            res = change.get("resource") if isinstance(change.get("resource"), Mapping) else {}
+            resources.append(
+                ResourceChange(
+                    address=str(res.get("addr", "")),
+                    type=str(res.get("resource_type", "")),
+                    action=str(change.get("action", "")),
+                )
+            )
+        elif kind == "diagnostic" and message.get("@level") == "error":
+            errors.append(human_line(line).strip())
+    summary = PlanSummary(
+        add=counts["add"],
+        change=counts["change"],
+        destroy=counts["remove"],
+        resources=tuple(resources),
+    )
+    return StreamFacts(summary, tuple(errors))
+
+
+def needs_show(summary: PlanSummary) -> bool:
+    """Only ECR resources need the before/after values that `show -json` has."""
+    return any(r.type in ECR_TYPES for r in summary.resources)
+
+
+def with_ecr(summary: PlanSummary, plan: Mapping[str, Any]) -> PlanSummary:
+    detailed = summarize(plan)
+    return replace(summary, replication=detailed.replication, grants=detailed.grants)
+
+
+# --- the `show -json` plan --------------------------------------------------------------------
+
+_ACTIONS = {
+    ("create",): "create",
+    ("update",): "update",
+    ("delete",): "delete",
+    ("delete", "create"): "replace",
+    ("create", "delete"): "replace",
+}
 
 
 def summarize(plan: Mapping[str, Any]) -> PlanSummary:
     add = change = destroy = 0
     replication: list[ReplicationDelta] = []
     grants: list[GrantDelta] = []
+    resources: list[ResourceChange] = []
     for rc in _managed_changes(plan):
         actions = tuple(rc.get("change", {}).get("actions", ()))
-        if actions in (("no-op",), ("read",), ()):
+        if actions not in _ACTIONS:  # no-op, read
             continue
         add += "create" in actions
         destroy += "delete" in actions
         change += actions == ("update",)
+        resources.append(
+            ResourceChange(str(rc.get("address", "")), str(rc.get("type", "")), _ACTIONS[actions])
+        )
         if rc.get("type") == REPLICATION:
             replication.append(replication_delta(rc))
         elif rc.get("type") == REGISTRY_POLICY:
             grants.append(grant_delta(rc))
-    return PlanSummary(add, change, destroy, tuple(replication), tuple(grants))
+    return PlanSummary(add, change, destroy, tuple(replication), tuple(grants), tuple(resources))
 
 
 def _managed_changes(plan: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
@@ -172,6 +267,9 @@ def as_dict(summary: PlanSummary) -> dict[str, Any]:
             }
             for g in summary.grants
         ],
+        "resources": [
+            {"address": r.address, "type": r.type, "action": r.action} for r in summary.resources
+        ],
     }
 
 
@@ -205,5 +303,11 @@ def from_dict(data: Mapping[str, Any]) -> PlanSummary:
                 unknown_after=bool(g.get("unknown_after_apply")),
             )
             for g in data.get("grants") or ()
+        ),
+        resources=tuple(
+            ResourceChange(
+                str(r.get("address", "")), str(r.get("type", "")), str(r.get("action", ""))
+            )
+            for r in data.get("resources") or ()
         ),
     )

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -169,9 +169,12 @@ class Runner:
         log: IO[str],
         *,
         capture_stdout: bool = False,
+        render: Callable[[str], str] | None = None,
     ) -> tuple[StepResult, str]:
         """Run `terraform <name> args` in cwd. Output goes to `log` as it comes and is returned
-        in the StepResult; with capture_stdout, stdout is returned apart (for `show -json`)."""
+        in the StepResult. With capture_stdout, stdout is returned apart (for `show -json`).
+        With render, each line is logged and kept as render(line), and the raw output is
+        returned apart (for the `-json` UI stream)."""
         argv = self.argv(name, args)
         log.write(f"$ {' '.join(argv)}    (in {cwd})\n")
         log.flush()
@@ -198,7 +201,7 @@ class Runner:
         self.groups.add(proc.pid)
         timer = _Deadline(proc.pid, self.timeout)
         try:
-            output, stdout = _collect(proc, log, capture_stdout)
+            output, stdout = _collect(proc, log, capture_stdout, render)
             returncode = proc.wait()
         finally:
             timer.cancel()
@@ -218,14 +221,23 @@ class Runner:
         return step, stdout
 
 
-def _collect(proc: subprocess.Popen[str], log: IO[str], separate: bool) -> tuple[str, str]:
+def _collect(
+    proc: subprocess.Popen[str],
+    log: IO[str],
+    separate: bool,
+    render: Callable[[str], str] | None,
+) -> tuple[str, str]:
     assert proc.stdout is not None
     if not separate:
         chunks: list[str] = []
+        raw: list[str] = []
         for line in proc.stdout:
+            if render is not None:
+                raw.append(line)
+                line = render(line)
             chunks.append(line)
             log.write(line)
-        return "".join(chunks), ""
+        return "".join(chunks), "".join(raw)
     assert proc.stderr is not None
     errs: list[str] = []
     stderr = proc.stderr

@@ -1,0 +1,174 @@
+"""One boto3 session per account: the ambient credentials (or --profile), through the account's role.
+
+Endpoints come from boto3 itself, so AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>) point every
+client at another endpoint, such as a moto server in the tests. Sessions and clients are made under
+a lock (boto3 sessions are not thread-safe); the clients themselves are shared between threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tfgen import __version__
+from tfgen.aws.errors import AwsError, explain
+from tfgen.state import AccountState
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_sts import STSClient
+
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    user_agent_extra=f"tfgen/{__version__}",
+    connect_timeout=10,
+    read_timeout=60,
+)
+# STS and Organizations are called in one Region per partition.
+_HOME_REGION = {"aws": "us-east-1", "aws-cn": "cn-northwest-1", "aws-us-gov": "us-gov-west-1"}
+
+
+def home_region(partition: str) -> str:
+    return _HOME_REGION.get(partition, "us-east-1")
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who a session acts as, for messages."""
+
+    account: str
+    account_id: str
+    role_arn: str | None
+
+    def describe(self) -> str:
+        role = f" as role {self.role_arn}" if self.role_arn else " with the ambient credentials"
+        return f"account '{self.account}' ({self.account_id}){role}"
+
+
+class Sessions:
+    """Sessions for the accounts of a compiled spec, opened on first use and then reused."""
+
+    def __init__(self, accounts: Mapping[str, AccountState], *, profile: str | None = None) -> None:
+        self._accounts = dict(accounts)
+        self._by_id = {a.account_id: a.name for a in accounts.values()}
+        self._profile = profile
+        self._lock = threading.Lock()
+        self._base: boto3.Session | None = None
+        self._sessions: dict[str, boto3.Session | AwsError] = {}
+        self._clients: dict[tuple[str, str, str], Any] = {}
+
+    def name_of(self, account_id: str) -> str | None:
+        return self._by_id.get(account_id)
+
+    def identity(self, account: str) -> Identity:
+        a = self._accounts[account]
+        return Identity(a.name, a.account_id, a.role_arn)
+
+    def ecr(self, account: str, region: str, *, attempts: int | None = None) -> ECRClient:
+        """The account's ECR client in a Region; `attempts` overrides the retry count."""
+        key = (account, f"ecr/{attempts}", region)
+        config = _CONFIG
+        if attempts is not None:
+            config = config.merge(Config(retries={"mode": "standard", "max_attempts": attempts}))
+        with self._lock:
+            if key not in self._clients:
+                session = self._session(account)
+                self._clients[key] = session.client("ecr", region_name=region, config=config)
+            client: ECRClient = self._clients[key]
+            return client
+
+    def base(self) -> boto3.Session:
+        """The session of the ambient credentials (or --profile). Call with the lock held."""
+        if self._base is None:
+            try:
+                self._base = boto3.Session(profile_name=self._profile)
+            except BotoCoreError as exc:
+                raise explain(exc, "opening the AWS session") from None
+        return self._base
+
+    def _session(self, account: str) -> boto3.Session:
+        cached = self._sessions.get(account)
+        if cached is None:
+            try:
+                cached = self._open(self._accounts[account])
+            except AwsError as exc:
+                cached = exc
+            self._sessions[account] = cached  # a failure is reported once, not per Region
+        if isinstance(cached, AwsError):
+            raise cached
+        return cached
+
+    def _open(self, account: AccountState) -> boto3.Session:
+        who = self.identity(account.name)
+        region = home_region(account.partition)
+        session = self.base()
+        if account.role_arn is not None:
+            session = assume_role(
+                session, account.role_arn, f"tfgen-{account.name}", region, who.describe()
+            )
+        try:
+            sts: STSClient = session.client("sts", region_name=region, config=_CONFIG)
+            actual = sts.get_caller_identity()["Account"]
+        except (BotoCoreError, ClientError) as exc:
+            raise explain(exc, f"checking the credentials for {who.describe()}") from None
+        if actual != account.account_id:
+            hint = (
+                "check the role ARN"
+                if account.role_arn
+                else "give the account a role_arn (or set defaults.role_arn), or use credentials "
+                "of that account (--profile)"
+            )
+            raise AwsError(
+                f"the credentials for {who.describe()} are of account {actual}, not "
+                f"{account.account_id}; {hint}"
+            )
+        return session
+
+
+def assume_role(
+    session: boto3.Session, role_arn: str, session_name: str, region: str, who: str
+) -> boto3.Session:
+    """A session with the role's temporary credentials (valid for the STS default of one hour)."""
+    try:
+        sts: STSClient = session.client("sts", region_name=region, config=_CONFIG)
+        creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])["Credentials"]
+    except (BotoCoreError, ClientError) as exc:
+        error = explain(exc, f"assuming role {role_arn} for {who}")
+        raise AwsError(
+            f"{error}. The calling identity needs sts:AssumeRole on it and the role's trust "
+            "policy must trust that identity"
+            if "access denied" in str(error)
+            else str(error)
+        ) from None
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def organizations_client(
+    *, profile: str | None, role_arn: str | None, partition: str = "aws"
+) -> OrganizationsClient:
+    """A client for the Organizations API (the management or a delegated administrator account)."""
+    try:
+        session = boto3.Session(profile_name=profile)
+    except BotoCoreError as exc:
+        raise explain(exc, "opening the AWS session") from None
+    region = home_region(partition)
+    if role_arn is not None:
+        session = assume_role(session, role_arn, "tfgen-lock", region, "reading AWS Organizations")
+    client: OrganizationsClient = session.client(
+        "organizations", region_name=region, config=_CONFIG
+    )
+    return client
+
+
+__all__ = ["Identity", "Sessions", "assume_role", "home_region", "organizations_client"]

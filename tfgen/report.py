@@ -195,6 +195,7 @@ class LiveProgress:
                 + (f" ({_note(r)})" if _note(r) else ""),
                 highlight=False,
                 markup=False,
+                soft_wrap=True,
             )
 
     def _render(self) -> Group:
@@ -218,28 +219,30 @@ class LiveProgress:
 
 def print_table(console: Console, results: Sequence[StackResult], info: RunInfo) -> None:
     table = Table(title=f"tfgen {info.command}: {info.directory}", title_justify="left")
-    for column in ("stack", "phase", "status", "changes", "ECR", "time", "note"):
+    table.add_column("stack", no_wrap=True)
+    ecr = any(ecr_brief(r.summary) for r in results)
+    for column in ("phase", "status", "changes", *(("ECR",) if ecr else ()), "time", "note"):
         table.add_column(column, overflow="fold")
     for r in results:
-        table.add_row(
-            r.stack.id,
-            str(r.stack.phase),
-            Text(r.status.value, style=_STYLE[r.status]),
-            counts(r.summary),
-            ecr_brief(r.summary),
-            f"{r.duration:.1f}s",
-            _note(r),
-        )
+        cells: list[Text | str] = [r.stack.id, str(r.stack.phase)]
+        cells.append(Text(r.status.value, style=_STYLE[r.status]))
+        cells.append(counts(r.summary))
+        if ecr:
+            cells.append(ecr_brief(r.summary))
+        table.add_row(*cells, f"{r.duration:.1f}s", _note(r))
     console.print(table)
     for r in results:
         if r.status in (Status.FAILED, Status.INTERRUPTED):
-            console.print(error_text(r), style=_STYLE[r.status], highlight=False, markup=False)
+            console.print(
+                error_text(r), style=_STYLE[r.status], highlight=False, markup=False, soft_wrap=True
+            )
     totals = _totals(results)
     console.print(
         f"{totals['ok']} ok, {totals['failed']} failed, {totals['skipped']} skipped, "
         f"{totals['cancelled'] + totals['interrupted']} interrupted; "
         f"{totals['with_changes']} with changes; {info.duration:.1f}s wall time",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -260,9 +263,14 @@ def print_pending(console: Console, results: Sequence[StackResult], verb: str) -
     for r in results:
         if not r.changes:
             continue
-        console.print(f"{verb} {r.stack.id}: {counts(r.summary)}", highlight=False, markup=False)
+        console.print(
+            f"{verb} {r.stack.id}: {counts(r.summary)}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
         for line in ecr_lines(r.summary):
-            console.print(f"    {line}", highlight=False, markup=False)
+            console.print(f"    {line}", highlight=False, markup=False, soft_wrap=True)
 
 
 # --- JSON -----------------------------------------------------------------------------------

@@ -1,0 +1,245 @@
+"""tfgen plan/apply/destroy with a real Terraform over null-provider stacks (no mocks)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests import runkit
+from tests.runkit import StackDef
+from tfgen.run.lock import DirLock
+
+pytestmark = pytest.mark.terraform
+
+P_A = "a/registry-policy"
+P_B = "b/registry-policy"
+R_C = "c/replication"
+R_D = "d/replication"
+
+
+def tfgen(terraform: Path, *args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(
+        runkit.cli(), [*args, "--terraform", str(terraform)], input=input, catch_exceptions=False
+    )
+
+
+def run(
+    terraform: Path, root: Path, command: str, *args: str, input: str | None = None
+) -> tuple[Result, dict[str, Any]]:
+    report = root.parent / f"{command}.json"
+    report.unlink(missing_ok=True)
+    result = tfgen(terraform, command, str(root), "--json", str(report), *args, input=input)
+    data = json.loads(report.read_text()) if report.exists() else {}
+    return result, data
+
+
+def by_id(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["id"]: s for s in data["stacks"]}
+
+
+def resources_in_state(root: Path, stack_id: str) -> list[str]:
+    state = root / "stacks" / stack_id / "terraform.tfstate"
+    if not state.exists():
+        return []
+    return [f"{r['type']}.{r['name']}" for r in json.loads(state.read_text())["resources"]]
+
+
+def _span(stack: dict[str, Any]) -> tuple[float, float]:
+    start = datetime.fromisoformat(stack["started_at"].replace("Z", "+00:00")).timestamp()
+    return start, start + stack["duration_s"]
+
+
+def four_stacks(tmp_path: Path, policy_a: str | None = None) -> Path:
+    return runkit.build_tree(
+        tmp_path / "dir",
+        [
+            StackDef(P_A, policy_a or runkit.resource("grant", "a")),
+            StackDef(P_B, runkit.resource("grant", "b")),
+            StackDef(R_C, runkit.resource("rule", "c"), depends_on=(P_A,), modules=("modules/m",)),
+            StackDef(R_D, runkit.resource("rule", "d"), depends_on=(P_B,)),
+        ],
+        modules={"m": runkit.resource("inner")},
+    )
+
+
+def test_plan_apply_destroy_across_stacks(tmp_path: Path, any_terraform: Path) -> None:
+    root = four_stacks(tmp_path)
+    result, data = run(any_terraform, root, "plan", "--detailed-exitcode", "--parallelism", "2")
+    assert result.exit_code == 2, result.output
+    assert data["status"] == "success" and data["exit_code"] == 2
+    stacks = by_id(data)
+    assert all(s["status"] == "ok" and s["changes"] for s in stacks.values())
+    assert stacks[R_C]["summary"]["add"] == 2  # its own resource and the module's
+    assert (root / ".tfgen/plans/c__replication.tfplan").is_file()
+    assert (
+        "null_resource.rule: Plan to create"
+        in (root / ".tfgen/logs/c__replication.log").read_text()
+    )
+
+    result, data = run(any_terraform, root, "apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    stacks = by_id(data)
+    assert {s["status"] for s in stacks.values()} == {"ok"}
+    assert sorted(resources_in_state(root, R_C)) == ["null_resource.inner", "null_resource.rule"]
+    # Every registry-policy stack finished before any replication stack started.
+    assert max(_span(stacks[p])[1] for p in (P_A, P_B)) <= min(
+        _span(stacks[r])[0] for r in (R_C, R_D)
+    )
+    assert not list((root / ".tfgen/plans").glob("*.tfplan"))  # a plan is applied once
+    applied = json.loads((root / ".tfgen/applied.json").read_text())["stacks"]
+    assert set(applied) == {P_A, P_B, R_C, R_D}
+
+    result, data = run(any_terraform, root, "plan", "--detailed-exitcode")
+    assert result.exit_code == 0, result.output
+    assert not any(s["changes"] for s in data["stacks"])
+
+    result, data = run(any_terraform, root, "destroy", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "removes" in result.output or "every rule in the registry" in result.output
+    stacks = by_id(data)
+    assert all(resources_in_state(root, s) == [] for s in stacks)
+    # The reverse: replication stacks went before the grants they rely on.
+    assert max(_span(stacks[r])[1] for r in (R_C, R_D)) <= min(
+        _span(stacks[p])[0] for p in (P_A, P_B)
+    )
+    assert json.loads((root / ".tfgen/applied.json").read_text())["stacks"] == {}
+
+
+def test_failed_grant_gates_its_replication_stack(tmp_path: Path, any_terraform: Path) -> None:
+    root = four_stacks(tmp_path, policy_a=runkit.failing_apply())
+    result, _ = run(any_terraform, root, "plan")
+    assert result.exit_code == 0, result.output
+    result, data = run(any_terraform, root, "apply", "--auto-approve")
+    assert result.exit_code == 1, result.output
+    stacks = by_id(data)
+    assert stacks[P_A]["status"] == "failed"
+    assert stacks[P_B]["status"] == "ok" and stacks[R_D]["status"] == "ok"
+    assert stacks[R_C]["status"] == "skipped"
+    assert stacks[R_C]["reason"] == f"not run: {P_A} failed first"
+    assert resources_in_state(root, R_C) == []
+    assert data["status"] == "partial"
+    # The error names the stack, the command and the log.
+    assert f"error: stack {P_A}: `apply` exited 1" in result.output
+    assert "command: terraform apply" in result.output
+    assert str(root / ".tfgen/logs/a__registry-policy.log") in result.output
+    assert (
+        "local-exec provisioner error" in (root / ".tfgen/logs/a__registry-policy.log").read_text()
+    )
+
+
+def test_exit_codes_with_a_failing_plan(tmp_path: Path, any_terraform: Path) -> None:
+    root = runkit.build_tree(
+        tmp_path / "dir",
+        [StackDef(P_A, runkit.INVALID), StackDef(P_B, runkit.resource())],
+    )
+    result, data = run(any_terraform, root, "plan")
+    assert result.exit_code == 1
+    # One stack's failure does not stop the others.
+    assert by_id(data)[P_B]["status"] == "ok"
+    assert by_id(data)[P_A]["failed_command"].startswith("terraform plan")
+    result, data = run(any_terraform, root, "plan", "--detailed-exitcode")
+    assert result.exit_code == 1  # 1 wins over 2
+    assert data["exit_code"] == 1
+    assert not (root / ".tfgen/plans/a__registry-policy.tfplan").exists()
+
+    (root / "stacks" / P_A / "main.tf").write_text(runkit.resource())
+    result, _ = run(any_terraform, root, "plan")
+    assert result.exit_code == 0  # changes, but no --detailed-exitcode
+
+
+def test_stale_plan_is_refused(tmp_path: Path, terraform_bin: Path) -> None:
+    root = four_stacks(tmp_path)
+    assert run(terraform_bin, root, "plan", "--stacks", "a/*")[0].exit_code == 0
+    (root / "stacks" / P_A / "main.tf").write_text(runkit.resource("grant", "changed"))
+    result, data = run(terraform_bin, root, "apply", "--auto-approve")
+    assert result.exit_code == 1
+    assert by_id(data)[P_A]["reason"].startswith("stale plan")
+    assert resources_in_state(root, P_A) == []
+    assert run(terraform_bin, root, "plan", "--stacks", "a/*")[0].exit_code == 0
+    result, _ = run(terraform_bin, root, "apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert resources_in_state(root, P_A) == ["null_resource.grant"]
+
+
+def test_module_change_makes_the_plan_stale(tmp_path: Path, terraform_bin: Path) -> None:
+    root = four_stacks(tmp_path)
+    assert run(terraform_bin, root, "plan", "--stacks", R_C)[0].exit_code == 0
+    (root / "modules/m/main.tf").write_text(runkit.resource("inner", "2"))
+    result, data = run(terraform_bin, root, "apply", "--auto-approve")
+    assert result.exit_code == 1
+    assert by_id(data)[R_C]["reason"].startswith("stale plan")
+
+
+def test_plan_changed_only_plans_what_changed(tmp_path: Path, terraform_bin: Path) -> None:
+    root = four_stacks(tmp_path)
+    assert run(terraform_bin, root, "plan")[0].exit_code == 0
+    assert run(terraform_bin, root, "apply", "--auto-approve")[0].exit_code == 0
+    result, data = run(terraform_bin, root, "plan", "--changed")
+    assert result.exit_code == 0 and data["stacks"] == []
+    (root / "stacks" / R_D / "main.tf").write_text(runkit.resource("rule", "d2"))
+    result, data = run(terraform_bin, root, "plan", "--changed", "--detailed-exitcode")
+    assert result.exit_code == 2
+    assert [s["id"] for s in data["stacks"]] == [R_D]
+    assert data["stacks"][0]["summary"]["resources"] == [
+        {"address": "null_resource.rule", "type": "null_resource", "action": "replace"}
+    ]
+
+
+def test_apply_asks_unless_auto_approve(tmp_path: Path, terraform_bin: Path) -> None:
+    root = runkit.build_tree(tmp_path / "dir", [StackDef(P_A, runkit.resource())])
+    result, _ = run(terraform_bin, root, "apply")
+    assert result.exit_code == 1 and "no saved plans" in result.output
+    assert run(terraform_bin, root, "plan")[0].exit_code == 0
+    result, _ = run(terraform_bin, root, "apply", input="n\n")
+    assert result.exit_code == 1 and "nothing applied" in result.output
+    assert "apply a/registry-policy: +1 ~0 -0" in result.output
+    assert resources_in_state(root, P_A) == []
+    result, _ = run(terraform_bin, root, "apply", input="y\n")
+    assert result.exit_code == 0, result.output
+    assert resources_in_state(root, P_A) == ["null_resource.r"]
+
+
+def test_offline_provider_hint(tmp_path: Path, terraform_bin: Path) -> None:
+    root = runkit.build_tree(tmp_path / "dir", [StackDef(P_A, "", versions=runkit.AWS_VERSIONS_TF)])
+    result, data = run(terraform_bin, root, "plan")
+    assert result.exit_code == 1
+    stack = by_id(data)[P_A]
+    assert stack["failed_command"].startswith("terraform init")
+    assert "could not be downloaded" in stack["hint"]
+    assert f"error: stack {P_A}: `init` exited 1" in result.output
+    assert "hint: a provider could not be downloaded" in result.output
+    assert "log: " in result.output and "a__registry-policy.log" in result.output
+
+
+def test_second_tfgen_on_the_same_dir_is_refused(tmp_path: Path, terraform_bin: Path) -> None:
+    root = runkit.build_tree(tmp_path / "dir", [StackDef(P_A, runkit.resource())])
+    with DirLock(root / ".tfgen" / "lock", "apply"):
+        result, data = run(terraform_bin, root, "plan")
+    assert result.exit_code == 1
+    assert "another tfgen is already running" in result.output
+    assert "tfgen apply" in result.output
+    assert data == {}  # nothing ran, so no report
+
+
+def test_missing_terraform_is_a_clear_error(tmp_path: Path) -> None:
+    root = runkit.build_tree(tmp_path / "dir", [StackDef(P_A, runkit.resource())])
+    result = tfgen(tmp_path / "no-terraform-here", "plan", str(root))
+    assert result.exit_code == 1
+    assert "no such executable" in result.output
+
+
+def test_markdown_report(tmp_path: Path, terraform_bin: Path) -> None:
+    root = four_stacks(tmp_path, policy_a=runkit.INVALID)
+    md = tmp_path / "comment.md"
+    result, _ = run(terraform_bin, root, "plan", "--markdown", str(md))
+    assert result.exit_code == 1
+    text = md.read_text()
+    assert text.startswith("### tfgen plan: partial (exit 1)")
+    assert text.count("<details>") == 4
+    assert "Unsupported argument" in text
+    assert "null_resource.rule: Plan to create" in text

@@ -8,6 +8,8 @@ that account. Import the fixtures by assigning them in the test module
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
 import threading
 import urllib.request
@@ -16,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import click
 import pytest
 from moto.ecr.models import ECRBackend
 from moto.server import ThreadedMotoServer
 
+from tfgen.aws.cli import COMMANDS
+from tfgen.cli import handle_errors, main_group
 from tfgen.state import DesiredState
 
 ROLE = "arn:aws:iam::{account_id}:role/tfgen"
@@ -101,10 +106,8 @@ class MotoAws:
     def push(self, account_id: str, region: str, repository: str, tag: str, seed: str) -> str:
         """Put an image (a manifest unique to `seed`) under `tag`; returns its digest."""
         ecr = self.client("ecr", account_id, region)
-        try:
+        with contextlib.suppress(ecr.exceptions.RepositoryAlreadyExistsException):
             ecr.create_repository(repositoryName=repository)
-        except ecr.exceptions.RepositoryAlreadyExistsException:
-            pass
         manifest = {
             "schemaVersion": 2,
             "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
@@ -146,3 +149,19 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     return MotoAws(moto_endpoint)
+
+
+def tfgen_cli() -> click.Group:
+    """The tfgen command group with the live-registry commands, wrapped as tfgen.cli wraps them.
+
+    Once tfgen.cli registers them itself, that group is used as is.
+    """
+    if "verify" in main_group.commands:
+        return main_group
+    group = click.Group("tfgen")
+    for command in COMMANDS:
+        wrapped = copy.copy(command)
+        assert command.callback is not None
+        wrapped.callback = handle_errors(command.callback)
+        group.add_command(wrapped)
+    return group

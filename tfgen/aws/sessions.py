@@ -105,31 +105,39 @@ class Sessions:
             raise cached
         return cached
 
+    def preflight(self) -> None:
+        """Fail once, up front, when there are no credentials at all (rather than per registry)."""
+        with self._lock:
+            if self.base().get_credentials() is None:
+                raise AwsError(
+                    "no AWS credentials were found; set AWS_PROFILE or pass --profile, or export "
+                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                )
+
     def _open(self, account: AccountState) -> boto3.Session:
         who = self.identity(account.name)
+        name = f"account '{account.name}' ({account.account_id})"
         region = home_region(account.partition)
         session = self.base()
         if account.role_arn is not None:
-            session = assume_role(
-                session, account.role_arn, f"tfgen-{account.name}", region, who.describe()
-            )
+            session = assume_role(session, account.role_arn, f"tfgen-{account.name}", region, name)
         try:
             sts: STSClient = session.client("sts", region_name=region, config=_CONFIG)
             actual = sts.get_caller_identity()["Account"]
         except (BotoCoreError, ClientError) as exc:
             raise explain(exc, f"checking the credentials for {who.describe()}") from None
-        if actual != account.account_id:
-            hint = (
-                "check the role ARN"
-                if account.role_arn
-                else "give the account a role_arn (or set defaults.role_arn), or use credentials "
-                "of that account (--profile)"
-            )
+        if actual == account.account_id:
+            return session
+        if account.role_arn:
             raise AwsError(
-                f"the credentials for {who.describe()} are of account {actual}, not "
-                f"{account.account_id}; {hint}"
+                f"role {account.role_arn} for {name} gives credentials of account {actual}; "
+                "check the role ARN"
             )
-        return session
+        raise AwsError(
+            f"the ambient credentials used for {name} belong to account {actual}; give the "
+            "account a role_arn (or set defaults.role_arn), or use credentials of that account "
+            "(--profile)"
+        )
 
 
 def assume_role(
@@ -162,7 +170,7 @@ def organizations_client(
         session = boto3.Session(profile_name=profile)
     except BotoCoreError as exc:
         raise explain(exc, "opening the AWS session") from None
-    region = home_region(partition)
+    region = session.region_name or home_region(partition)
     if role_arn is not None:
         session = assume_role(session, role_arn, "tfgen-lock", region, "reading AWS Organizations")
     client: OrganizationsClient = session.client(

@@ -9,6 +9,9 @@ the returned positions map every expanded path back to its original one.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from tfgen.spec.issues import Issue, Path, Severity
@@ -175,4 +178,40 @@ def _remap(positions: Positions, origins: dict[Path, _Origin]) -> ExpandedPositi
     return ExpandedPositions(positions.file, marks, dict(origins))
 
 
-__all__ = ["ExpandedPositions", "describe_target", "expand_targets"]
+def slug(name: str) -> str:
+    """An Organizations account name as a spec account name ('' when nothing usable is left)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z0-9_-]+", "-", ascii_name.lower())
+    text = re.sub(r"^[^a-z0-9]+", "", text)[:63]
+    return text.rstrip("-_")
+
+
+def assign_names(
+    accounts: Mapping[str, str], spec: Spec, previous: Mapping[str, str]
+) -> dict[str, str]:
+    """Spec names for Organizations accounts (id → Organizations name); deterministic.
+
+    An account the spec lists keeps its spec name; one named before (`previous`, from the old lock)
+    keeps that name, so a rename in Organizations does not move its stacks and Terraform state;
+    a new one gets its slugged Organizations name, or `acct-<id>` if that is empty or taken.
+    """
+    listed = {a.id: name for name, a in spec.accounts.items()}
+    names = {i: listed[i] for i in accounts if i in listed}
+    taken = set(spec.accounts)
+    for account_id in sorted(accounts):
+        old = previous.get(account_id)
+        if account_id not in names and old is not None and old not in taken:
+            names[account_id] = old
+            taken.add(old)
+    for account_id in sorted(accounts):
+        if account_id in names:
+            continue
+        name = slug(accounts[account_id])
+        if not name or name in taken:
+            name = f"acct-{account_id}"
+        names[account_id] = name
+        taken.add(name)
+    return names
+
+
+__all__ = ["ExpandedPositions", "assign_names", "describe_target", "expand_targets", "slug"]

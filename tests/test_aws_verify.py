@@ -1,0 +1,280 @@
+"""tfgen verify against a moto server: in sync, drift, missing, errors; and the equivalences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests import moto_server
+from tfgen.aws import canonical
+from tfgen.compile import compile_loaded
+from tfgen.spec import load_spec
+from tfgen.state import DesiredState
+
+moto_endpoint = moto_server.moto_endpoint
+aws = moto_server.aws
+
+BUILD, PROD, STAGING = "111111111111", "222222222222", "333333333333"
+SPEC = f"""
+version: 1
+defaults:
+  role_arn: "arn:aws:iam::{{account_id}}:role/tfgen"
+accounts:
+  build: {{id: "{BUILD}"}}
+  prod: {{id: "{PROD}"}}
+  staging: {{id: "{STAGING}"}}
+replication:
+  - from: {{account: build, regions: [us-east-1]}}
+    to:
+      - {{account: prod, regions: [us-east-1, eu-west-1]}}
+      - {{account: staging, regions: [us-east-1]}}
+    filters: [team-a/, base/]
+  - from: {{account: build, regions: [us-east-1]}}
+    to: [{{account: build, regions: [us-west-2]}}]
+registry_policies:
+  prod:
+    regions: [us-east-1]
+    statements:
+      - Sid: PullThroughCreate
+        Effect: Allow
+        Principal: {{AWS: "arn:aws:iam::{STAGING}:root"}}
+        Action: [ecr:CreateRepository]
+        Resource: ["arn:aws:ecr:us-east-1:{PROD}:repository/cache/*"]
+"""
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> Path:
+    path = tmp_path / "tfgen.yaml"
+    path.write_text(SPEC, encoding="utf-8")
+    return path
+
+
+def _state(spec: Path) -> DesiredState:
+    return compile_loaded(load_spec(spec))
+
+
+def _verify(spec: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(moto_server.tfgen_cli(), ["verify", str(spec), *args])
+    return result.exit_code, result.output
+
+
+def _verdicts(spec: Path) -> dict[str, dict[str, object]]:
+    code, out = _verify(spec, "--json")
+    data = json.loads(out)
+    assert {0: "in_sync", 2: "drift", 1: "error"}[code] == data["status"]
+    return {f"{r['account']}/{r['region']}": r for r in data["registries"]}
+
+
+def test_nothing_applied_is_missing(aws: moto_server.MotoAws, spec: Path) -> None:
+    code, out = _verify(spec)
+    assert code == 2
+    assert "build/us-east-1 (111111111111): MISSING" in out
+    assert "replication configuration: missing" in out
+    assert "prod/us-east-1 (222222222222): MISSING" in out
+    assert "4 registries: 0 in sync, 0 drift, 4 missing, 0 error(s)" in out
+
+
+def test_applied_state_is_in_sync(aws: moto_server.MotoAws, spec: Path) -> None:
+    aws.apply(_state(spec))  # two rules in build/us-east-1: needs the fixture's moto override
+    code, out = _verify(spec)
+    assert code == 0, out
+    assert "4 registries: 4 in sync" in out
+    statuses = {k: v["status"] for k, v in _verdicts(spec).items()}
+    assert set(statuses.values()) == {"in_sync"}
+
+
+def test_equivalent_forms_are_not_drift(aws: moto_server.MotoAws, spec: Path) -> None:
+    state = _state(spec)
+    aws.apply(state)
+    build = next(r for r in state.registries if r.label == "build/us-east-1")
+    config = build.replication_configuration()
+    assert config is not None
+    rules = [dict(r) for r in reversed(config["rules"])]
+    rules[1]["destinations"] = list(reversed(rules[1]["destinations"]))
+    rules[1]["repositoryFilters"] = list(reversed(rules[1]["repositoryFilters"]))
+    aws.put_replication(BUILD, "us-east-1", rules)
+    # The grant with an account-id principal as a plain string, the Resource as a string, the
+    # actions in another order, and the statements in another order.
+    aws.put_policy(
+        PROD,
+        "us-east-1",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "PullThroughCreate",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": STAGING},
+                    "Action": "ecr:CreateRepository",
+                    "Resource": f"arn:aws:ecr:us-east-1:{PROD}:repository/cache/*",
+                },
+                {
+                    "Sid": "TfgenReplication",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": BUILD},
+                    "Action": ["ecr:ReplicateImage", "ecr:CreateRepository"],
+                    "Resource": f"arn:aws:ecr:us-east-1:{PROD}:repository/*",
+                },
+            ],
+        },
+    )
+    verdicts = _verdicts(spec)
+    assert {v["status"] for v in verdicts.values()} == {"in_sync"}
+    notes = verdicts["build/us-east-1"]["notes"]
+    assert isinstance(notes, list)
+    assert any("another order" in n for n in notes)
+
+
+def test_drift_rule_by_rule_and_statement_by_statement(
+    aws: moto_server.MotoAws, spec: Path
+) -> None:
+    aws.apply(_state(spec))
+    aws.put_replication(
+        BUILD,
+        "us-east-1",
+        [
+            {  # rule 1 lost prod/eu-west-1
+                "destinations": [
+                    {"region": "us-east-1", "registryId": PROD},
+                    {"region": "us-east-1", "registryId": STAGING},
+                ],
+                "repositoryFilters": [
+                    {"filter": "team-a/", "filterType": "PREFIX_MATCH"},
+                    {"filter": "base/", "filterType": "PREFIX_MATCH"},
+                ],
+            },
+            {"destinations": [{"region": "us-west-2", "registryId": BUILD}]},
+            {  # someone added a rule by hand
+                "destinations": [{"region": "eu-west-1", "registryId": STAGING}],
+                "repositoryFilters": [{"filter": "hotfix/", "filterType": "PREFIX_MATCH"}],
+            },
+        ],
+    )
+    grant = {
+        "Sid": "TfgenReplication",
+        "Effect": "Allow",
+        "Principal": {"AWS": [f"arn:aws:iam::{BUILD}:root"]},
+        "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
+        "Resource": [f"arn:aws:ecr:eu-west-1:{PROD}:repository/team-a/*"],
+    }
+    extra = {
+        "Sid": "ByHand",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{STAGING}:root"},
+        "Action": "ecr:ReplicateImage",
+        "Resource": f"arn:aws:ecr:eu-west-1:{PROD}:repository/*",
+    }
+    aws.put_policy(PROD, "eu-west-1", {"Version": "2012-10-17", "Statement": [grant, extra]})
+
+    code, out = _verify(spec)
+    assert code == 2
+    assert "build/us-east-1 (111111111111): DRIFT" in out
+    assert (
+        "replication rule 1 (filters team-a/, base/): changed: destinations missing: "
+        "222222222222/eu-west-1" in out
+    )
+    assert "replication live rule 3 (filters hotfix/): unexpected" in out
+    assert "prod/eu-west-1 (222222222222): DRIFT" in out
+    assert "registry policy statement 'TfgenReplication': changed: Resource missing" in out
+    assert "registry policy statement 'ByHand': unexpected" in out
+    assert "prod/us-east-1 (222222222222): in sync" in out
+    verdicts = _verdicts(spec)
+    assert verdicts["staging/us-east-1"]["status"] == "in_sync"
+    differences = verdicts["build/us-east-1"]["differences"]
+    assert isinstance(differences, list)
+    assert [d["change"] for d in differences] == ["changed", "unexpected"]
+
+
+def test_a_registry_that_cannot_be_read_is_an_error(
+    aws: moto_server.MotoAws, tmp_path: Path
+) -> None:
+    # No role for prod: the ambient credentials are moto's default account, not prod's.
+    path = tmp_path / "tfgen.yaml"
+    path.write_text(
+        SPEC.replace('defaults:\n  role_arn: "arn:aws:iam::{account_id}:role/tfgen"\n', "")
+        .replace(
+            f'build: {{id: "{BUILD}"}}',
+            f'build: {{id: "{BUILD}", role_arn: "arn:aws:iam::{BUILD}:role/tfgen"}}',
+        )
+        .replace(
+            f'staging: {{id: "{STAGING}"}}',
+            f'staging: {{id: "{STAGING}", role_arn: "arn:aws:iam::{STAGING}:role/tfgen"}}',
+        ),
+        encoding="utf-8",
+    )
+    aws.apply(_state(path))
+    code, out = _verify(path)
+    assert code == 1
+    assert "prod/us-east-1 (222222222222): ERROR" in out
+    assert (
+        "the ambient credentials used for account 'prod' (222222222222) belong to account "
+        f"{moto_server.MANAGEMENT_ACCOUNT}; give the account a role_arn" in out
+    )
+    assert "build/us-east-1 (111111111111): in sync" in out
+
+
+def test_creation_templates_are_not_checked_where_the_api_is_missing(
+    aws: moto_server.MotoAws, tmp_path: Path
+) -> None:
+    path = tmp_path / "tfgen.yaml"
+    path.write_text(
+        SPEC + "creation_templates:\n  - {accounts: [prod], prefix: ROOT}\n", encoding="utf-8"
+    )
+    aws.apply(_state(path))
+    verdicts = _verdicts(path)
+    prod = verdicts["prod/eu-west-1"]
+    assert prod["status"] == "in_sync"
+    assert prod["notes"] == [
+        "creation templates not checked: the endpoint does not implement "
+        "DescribeRepositoryCreationTemplates"
+    ]
+
+
+def test_missing_credentials_are_a_clear_error(
+    aws: moto_server.MotoAws, spec: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    code, out = _verify(spec)
+    assert code == 1
+    assert out.count("no AWS credentials were found; set AWS_PROFILE") == 1
+    assert "Traceback" not in out
+
+
+def test_unreachable_endpoint_is_a_clear_error(
+    aws: moto_server.MotoAws, spec: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: nothing listens
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    code, out = _verify(spec, "--jobs", "1")
+    assert code == 1
+    assert (
+        "assuming role arn:aws:iam::111111111111:role/tfgen for account 'build' (111111111111): "
+        "cannot reach AWS (AWS_ENDPOINT_URL is http://127.0.0.1:9)" in out
+    )
+
+
+def test_canonical_statement_equivalences() -> None:
+    a = {
+        "Sid": "X",
+        "Effect": "Allow",
+        "Principal": {"AWS": "111111111111"},
+        "Action": "ECR:ReplicateImage",
+        "Resource": "arn:aws:ecr:us-east-1:222222222222:repository/*",
+    }
+    b = {
+        "Sid": "X",
+        "Effect": "Allow",
+        "Principal": {"AWS": ["arn:aws:iam::111111111111:root"]},
+        "Action": ["ecr:replicateimage"],
+        "Resource": ["arn:aws:ecr:us-east-1:222222222222:repository/*"],
+    }
+    assert canonical.statement_key(a, "aws") == canonical.statement_key(b, "aws")
+    assert canonical.statement_key({**a, "Sid": "Y"}, "aws") != canonical.statement_key(b, "aws")
+    assert canonical.statement_key({**a, "Principal": "*"}, "aws") == canonical.statement_key(
+        {**a, "Principal": {"AWS": ["*"]}}, "aws"
+    )

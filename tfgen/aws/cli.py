@@ -1,0 +1,265 @@
+"""Click commands over live registries: verify, import, audit, lock.
+
+tfgen.cli registers them on the main group and wraps each callback in its error handler (this
+package sits below tfgen.cli and cannot import it). Failures are raised as TfgenError (exit 1);
+results set the exit code through click: 0 fine, 2 drift or gaps, 1 error.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from tfgen import console
+from tfgen.aws.parallel import DEFAULT_JOBS
+from tfgen.errors import TfgenError
+from tfgen.state import DesiredState
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+_spec = click.argument(
+    "spec", default="tfgen.yaml", type=click.Path(dir_okay=False, path_type=Path)
+)
+_json = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+_profile = click.option(
+    "--profile", default=None, help="AWS profile of the base credentials (else the ambient ones)."
+)
+_jobs = click.option(
+    "--jobs",
+    "-j",
+    default=DEFAULT_JOBS,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Registries read in parallel.",
+)
+
+
+def _state(spec: Path) -> DesiredState:
+    from tfgen.compile import compile_loaded
+    from tfgen.spec import load_spec
+
+    state = compile_loaded(load_spec(spec))
+    for warning in state.warnings:
+        console.warning(warning.format())
+    return state
+
+
+def _exit(code: int) -> None:
+    if code:
+        click.get_current_context().exit(code)
+
+
+@click.command()
+@_spec
+@_json
+@_profile
+@_jobs
+def verify(spec: Path, as_json: bool, profile: str | None, jobs: int) -> None:
+    """Compare every managed registry with the spec: in sync, drift or missing.
+
+    Reads the replication configuration (DescribeRegistry), the registry policy
+    (GetRegistryPolicy) and, where the spec has them, the creation templates of each registry
+    tfgen manages, through each account's role_arn. Differences that do not change what ECR does
+    are not drift: statement, rule, destination and filter order; a principal written as an
+    account id or as its root ARN; a string or a one-element list; the case of action names.
+
+    Exit 0 when every registry is in sync, 2 when any drifted or is missing, 1 on errors.
+
+    \b
+    Example:
+      tfgen verify tfgen.yaml --json | jq '.registries[] | select(.status != "in_sync")'
+    """
+    from tfgen.aws.output import verify_json, verify_text
+    from tfgen.aws.sessions import Sessions
+    from tfgen.aws.verify import exit_status
+    from tfgen.aws.verify import verify as run_verify
+
+    state = _state(spec)
+    sessions = Sessions(state.accounts, profile=profile)
+    sessions.preflight()
+    verdicts = run_verify(state, sessions, jobs)
+    code = exit_status(verdicts)
+    if as_json:
+        click.echo(json.dumps(verify_json(verdicts, code), indent=2))
+    else:
+        for line in verify_text(verdicts):
+            click.echo(line)
+    _exit(code)
+
+
+@click.command()
+@_spec
+@click.option(
+    "--repository", "prefix", default=None, help="Only source repositories with this name prefix."
+)
+@_json
+@_profile
+@_jobs
+def audit(spec: Path, prefix: str | None, as_json: bool, profile: str | None, jobs: int) -> None:
+    """List images that never reached a destination registry.
+
+    For every source repository a replication rule matches, compares its images (by digest)
+    with the same repository in each of the rule's destinations. ECR replicates only images
+    pushed after a rule exists: older images are never copied and must be pushed again.
+
+    Exit 0 when nothing is missing, 2 when images are missing, 1 on errors.
+
+    \b
+    Example:
+      tfgen audit tfgen.yaml --repository team-a/
+    """
+    from tfgen.aws.audit import audit as run_audit
+    from tfgen.aws.output import audit_json, audit_text
+    from tfgen.aws.sessions import Sessions
+
+    state = _state(spec)
+    sessions = Sessions(state.accounts, profile=profile)
+    sessions.preflight()
+    report = run_audit(state, sessions, prefix, jobs)
+    code = EXIT_ERROR if report.errors else (EXIT_CHANGES if report.gaps else EXIT_OK)
+    if as_json:
+        click.echo(json.dumps(audit_json(report), indent=2))
+    else:
+        for line in audit_text(report):
+            click.echo(line)
+    _exit(code)
+
+
+@click.command(name="import")
+@click.option(
+    "--account",
+    "account_pairs",
+    multiple=True,
+    required=True,
+    metavar="NAME=ID",
+    help="An account to read, and its name in the spec; repeat for each account.",
+)
+@click.option(
+    "--regions", required=True, help="Comma-separated Regions to read, e.g. us-east-1,eu-west-1."
+)
+@click.option(
+    "--role-arn",
+    default=None,
+    help="Role to assume in each account, with {account_id} or {account} (becomes "
+    "defaults.role_arn). Without it the ambient credentials are used for every account.",
+)
+@click.option(
+    "--out",
+    default="tfgen.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Where to write the spec; '-' for stdout.",
+)
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@_profile
+@_jobs
+def import_(
+    account_pairs: tuple[str, ...],
+    regions: str,
+    role_arn: str | None,
+    out: Path,
+    force: bool,
+    profile: str | None,
+    jobs: int,
+) -> None:
+    """Write a spec from the live registries of existing accounts.
+
+    Replication rules become `replication` entries (identical rules of one account in several
+    Regions share an entry); registry policy statements other than replication grants are kept
+    under `registry_policies`; creation templates become `creation_templates`. The written spec
+    is compiled back and compared with what was read, and every difference is printed.
+
+    Exit 0 when compiling the spec reproduces the live state, 2 when it differs (see the
+    notes), 1 on errors.
+
+    \b
+    Example:
+      tfgen import --account build=111111111111 --account prod=222222222222 \\
+        --regions us-east-1,eu-west-1 --role-arn 'arn:aws:iam::{account_id}:role/tfgen' \\
+        --out tfgen.yaml
+    """
+    from tfgen.aws.import_run import account_states, parse_accounts, parse_regions, run_import
+    from tfgen.aws.sessions import Sessions
+
+    accounts = parse_accounts(account_pairs)
+    region_list, partition = parse_regions(regions)
+    to_stdout = str(out) == "-"
+    if not to_stdout and out.exists() and not force:
+        raise TfgenError(f"{out} exists; pass --force to overwrite it, or choose another --out")
+    sessions = Sessions(account_states(accounts, role_arn, partition), profile=profile)
+    sessions.preflight()
+    result = run_import(
+        sessions, accounts, region_list, role_arn=role_arn, partition=partition, jobs=jobs
+    )
+    if to_stdout:
+        click.echo(result.text, nl=False)
+    else:
+        try:
+            out.write_text(result.text, encoding="utf-8")
+        except OSError as exc:
+            raise TfgenError(f"cannot write {out}: {exc}") from None
+        console.info(f"{out}: written from {result.registries} registries with settings")
+    for note in result.notes:
+        console.warning(f"note: {note}")
+    for warning in result.warnings:
+        console.warning(warning)
+    if result.errors:
+        for error in result.errors:
+            console.error(error)
+        raise TfgenError("the imported spec does not validate (see above); edit it by hand")
+    if result.differences:
+        console.warning("round trip: compiling the spec gives a different state:")
+        for difference in result.differences:
+            console.warning(f"  {difference}")
+        _exit(EXIT_CHANGES)
+    else:
+        console.info("round trip: compiling the spec gives exactly the live state")
+
+
+@click.command()
+@_spec
+@click.option("--refresh", is_flag=True, help="Re-read every target, not only new ones.")
+@_profile
+@click.option(
+    "--role-arn",
+    default=None,
+    help="Role to assume for the Organizations API (management or delegated admin account).",
+)
+def lock(spec: Path, refresh: bool, profile: str | None, role_arn: str | None) -> None:
+    """Resolve Organizations targets into accounts and write tfgen.lock.json beside the spec.
+
+    A `from`/`to` entry may name `organizational_unit: ou-...` (its accounts and those of all
+    its child OUs) or `organization: true` (every account). Only ACTIVE accounts count. The lock
+    makes every other command work offline and reproducibly; commit it. Without --refresh only
+    targets missing from the lock are read; with it, all are, and the accounts added or removed
+    are printed.
+
+    \b
+    Examples:
+      tfgen lock tfgen.yaml
+      tfgen lock tfgen.yaml --refresh   # after accounts joined or left an OU
+    """
+    from tfgen.aws.lock import update_lock
+    from tfgen.aws.output import lock_text
+    from tfgen.aws.sessions import organizations_client
+    from tfgen.compile import compile_loaded
+    from tfgen.spec import load_spec
+
+    result = update_lock(
+        spec,
+        refresh=refresh,
+        client=lambda: organizations_client(profile=profile, role_arn=role_arn),
+    )
+    for line in lock_text(result):
+        click.echo(line)
+    if result.lock is not None:
+        state = compile_loaded(load_spec(spec))  # the spec with this lock must still be valid
+        for warning in state.warnings:
+            console.warning(warning.format())
+
+
+COMMANDS = (verify, import_, audit, lock)
+
+__all__ = ["COMMANDS", "audit", "import_", "lock", "verify"]

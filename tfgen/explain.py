@@ -1,0 +1,550 @@
+"""Compiled desired state → what a reviewer reads: who replicates what to where, which grants exist,
+the creation templates and the warnings; as plain words, tables, Markdown, Mermaid or Graphviz.
+
+Pure: `explain(state)` builds an `Explanation` from a `DesiredState` (and its warnings); the
+`to_*` functions turn it into text. Output is deterministic: registries in (account, Region)
+order, rules in spec order, destinations in rule order.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from tfgen.state import CreationTemplate, DesiredState
+
+FORMATS = ("text", "markdown", "mermaid", "dot")
+_MAX_LABEL_FILTERS = 3
+_CREATORS = {
+    "REPLICATION": "replication",
+    "PULL_THROUGH_CACHE": "pull-through cache",
+    "CREATE_ON_PUSH": "create-on-push",
+}  # edge labels in pictures show this many filters, then "+N more"
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    account: str
+    account_id: str
+    region: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.account}/{self.region}"
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """One replication rule of a source registry, with every destination it names."""
+
+    source: Registry
+    destinations: tuple[Registry, ...]
+    filters: tuple[str, ...]
+    entry: int  # index of the spec's replication entry
+    name: str | None
+
+    @property
+    def where(self) -> str:
+        return f"replication[{self.entry}]" + (f" {self.name}" if self.name else "")
+
+    def cross_account(self, dest: Registry) -> bool:
+        return dest.account_id != self.source.account_id
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """The registry policy of a destination registry: the sources it lets replicate into it, and
+    the statements of the user's own it carries."""
+
+    registry: Registry
+    sources: tuple[tuple[str, str], ...]  # (account name, account id), sorted by id
+    extra_sids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    registry: Registry
+    template: CreationTemplate
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    accounts: tuple[tuple[str, str], ...]  # (name, id) sorted by name
+    registries: tuple[Registry, ...]  # every registry that appears: managed or a destination
+    edges: tuple[Edge, ...]
+    grants: tuple[Grant, ...]
+    templates: tuple[Template, ...]
+    warnings: tuple[str, ...]
+    source: str | None = None  # the spec file, for headings
+
+    @property
+    def sources(self) -> tuple[Registry, ...]:
+        return tuple(dict.fromkeys(e.source for e in self.edges))
+
+    def edges_from(self, source: Registry) -> tuple[Edge, ...]:
+        return tuple(e for e in self.edges if e.source == source)
+
+
+def explain(state: DesiredState, source: str | None = None) -> Explanation:
+    """Gather what the state does, by registry, in a stable order."""
+    names_by_id = {a.account_id: a.name for a in state.accounts.values()}
+
+    def registry(account_id: str, region: str) -> Registry:
+        return Registry(names_by_id.get(account_id, account_id), account_id, region)
+
+    edges: list[Edge] = []
+    grants: list[Grant] = []
+    templates: list[Template] = []
+    seen: dict[tuple[str, str], Registry] = {}
+    for reg in state.registries:
+        here = registry(reg.account_id, reg.region)
+        seen.setdefault((here.account, here.region), here)
+        for rule in reg.rules:
+            dests = tuple(registry(d.registry_id, d.region) for d in rule.destinations)
+            for d in dests:
+                seen.setdefault((d.account, d.region), d)
+            edges.append(Edge(here, dests, tuple(rule.filters), rule.entry, rule.name))
+        if reg.grant_sources or reg.extra_statements:
+            grants.append(
+                Grant(
+                    here,
+                    tuple((names_by_id.get(i, i), i) for i in reg.grant_sources),
+                    tuple(str(s.get("Sid", "(no Sid)")) for s in reg.extra_statements),
+                )
+            )
+        templates.extend(Template(here, t) for t in reg.creation_templates)
+    return Explanation(
+        accounts=tuple(sorted((a.name, a.account_id) for a in state.accounts.values())),
+        registries=tuple(seen[k] for k in sorted(seen)),
+        edges=tuple(edges),
+        grants=tuple(grants),
+        templates=tuple(templates),
+        warnings=tuple(_warning_text(w) for w in state.warnings),
+        source=source,
+    )
+
+
+def _warning_text(warning: Any) -> str:
+    fmt = getattr(warning, "format", None)
+    return str(fmt()) if callable(fmt) else str(warning)
+
+
+# --- words ----------------------------------------------------------------------------------------
+
+
+def _or_list(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _and_list(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def filters_phrase(filters: Sequence[str]) -> str:
+    if not filters:
+        return "every repository"
+    return "repositories starting with " + _or_list(list(filters))
+
+
+def _destination_words(edge: Edge) -> str:
+    return ", ".join(
+        d.label if edge.cross_account(d) else f"{d.label} (same account)" for d in edge.destinations
+    )
+
+
+def _rule_words(edge: Edge) -> str:
+    return f"{filters_phrase(edge.filters)} to {_destination_words(edge)}"
+
+
+def edge_sentence(edge: Edge) -> str:
+    """'replicates repositories starting with team-a/ or base to build/us-west-2 (same account),
+    prod/us-east-1'"""
+    return f"replicates {_rule_words(edge)}"
+
+
+def source_sentences(expl: Explanation) -> list[str]:
+    """One paragraph per source registry, in plain words."""
+    out = []
+    for src in expl.sources:
+        edges = expl.edges_from(src)
+        if len(edges) == 1:
+            out.append(f"{src.label} {edge_sentence(edges[0])} — {edges[0].where}.")
+        else:
+            lines = [f"{src.label} replicates, by {len(edges)} rules:"]
+            lines += [f"  - {_rule_words(e)} — {e.where};" for e in edges]
+            lines[-1] = lines[-1][:-1] + "."
+            out.append("\n".join(lines))
+    return out
+
+
+def grant_sentence(grant: Grant) -> str:
+    reg = grant.registry
+    parts = []
+    if grant.sources:
+        who = _and_list([f"{name} ({i})" for name, i in grant.sources])
+        parts.append(f"{reg.label} lets {who} replicate into it")
+    else:
+        parts.append(f"{reg.label} grants no source account")
+    if grant.extra_sids:
+        noun = "statement" if len(grant.extra_sids) == 1 else "statements"
+        parts.append(
+            f"its policy also has {len(grant.extra_sids)} {noun} of its own: "
+            + ", ".join(grant.extra_sids)
+        )
+    return "; ".join(parts) + "."
+
+
+def _prefix_words(prefix: str) -> str:
+    if prefix == "ROOT":
+        return "ROOT (any repository without a more specific template)"
+    return f"prefix {prefix}"
+
+
+def template_settings(t: CreationTemplate) -> list[str]:
+    settings = [f"{t.image_tag_mutability} image tags"]
+    encryption = t.encryption_type + (f" with {t.kms_key}" if t.kms_key else "")
+    settings.append(f"encryption {encryption}")
+    if t.lifecycle_policy is not None:
+        rules = t.lifecycle_policy.get("rules")
+        n = len(rules) if isinstance(rules, list) else 0
+        settings.append(f"lifecycle policy ({n} rule{'s' if n != 1 else ''})")
+    if t.repository_policy is not None:
+        settings.append("repository policy")
+    if t.resource_tags:
+        settings.append("resource tags " + ", ".join(f"{k}={v}" for k, v in t.resource_tags))
+    if t.custom_role_arn:
+        settings.append(f"role {t.custom_role_arn}")
+    return settings
+
+
+def template_sentence(t: Template) -> str:
+    applied = _or_list([_CREATORS.get(a, a) for a in t.template.applied_for])
+    return (
+        f"{t.registry.label}: repositories created by {applied} under "
+        f"{_prefix_words(t.template.prefix)} get " + "; ".join(template_settings(t.template)) + "."
+    )
+
+
+def summary_line(expl: Explanation) -> str:
+    cross = sum(1 for e in expl.edges for d in e.destinations if e.cross_account(d))
+    dests = sum(len(e.destinations) for e in expl.edges)
+    return (
+        f"{len(expl.accounts)} account(s), {len(expl.registries)} registries involved; "
+        f"{len(expl.sources)} source registr{'y' if len(expl.sources) == 1 else 'ies'} with "
+        f"{len(expl.edges)} rule(s) and {dests} destination(s) ({cross} cross-account); "
+        f"{len(expl.grants)} registry polic{'y' if len(expl.grants) == 1 else 'ies'}, "
+        f"{len(expl.templates)} creation template(s), {len(expl.warnings)} warning(s)."
+    )
+
+
+# --- tables (rich) --------------------------------------------------------------------------------
+
+
+def _cross_words(edge: Edge) -> str:
+    other = [d.account for d in edge.destinations if edge.cross_account(d)]
+    if not other:
+        return "no (same account)"
+    accounts = ", ".join(dict.fromkeys(other))
+    if len(other) == len(edge.destinations):
+        return f"yes: {accounts}"
+    return f"partly: {accounts}"
+
+
+def _filter_cell(filters: Sequence[str]) -> str:
+    return ", ".join(filters) if filters else "(all repositories)"
+
+
+def replication_rows(expl: Explanation) -> list[tuple[str, str, str, str, str]]:
+    """(source, rule, filters, destinations, cross-account?) per rule."""
+    return [
+        (
+            e.source.label,
+            e.where,
+            _filter_cell(e.filters),
+            "\n".join(d.label for d in e.destinations),
+            _cross_words(e),
+        )
+        for e in expl.edges
+    ]
+
+
+def grant_rows(expl: Explanation) -> list[tuple[str, str, str, str]]:
+    return [
+        (
+            g.registry.label,
+            g.registry.account_id,
+            "\n".join(f"{n} ({i})" for n, i in g.sources) or "-",
+            ", ".join(g.extra_sids) or "-",
+        )
+        for g in expl.grants
+    ]
+
+
+def template_rows(expl: Explanation) -> list[tuple[str, str, str, str]]:
+    return [
+        (
+            t.registry.label,
+            t.template.prefix,
+            ", ".join(t.template.applied_for),
+            "; ".join(template_settings(t.template)),
+        )
+        for t in expl.templates
+    ]
+
+
+def _table(title: str, headers: Sequence[str], rows: Iterable[Sequence[str]]) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=True)
+    for h in headers:
+        table.add_column(h, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+REPLICATION_HEADERS = ("Source", "Rule", "Filters", "Destinations", "Cross-account?")
+GRANT_HEADERS = ("Destination registry", "Account id", "May replicate into it", "Own statements")
+TEMPLATE_HEADERS = ("Registry", "Prefix", "Applied for", "Settings")
+
+
+def renderables(expl: Explanation) -> list[RenderableType]:
+    """Words and tables for a terminal, section by section."""
+    title = "ECR replication" + (f" in {expl.source}" if expl.source else "")
+    out: list[RenderableType] = [Text(title, style="bold"), Text(summary_line(expl)), Text("")]
+    out.append(Text("Replication", style="bold"))
+    sentences = source_sentences(expl)
+    out.extend(Text(s) for s in sentences or ["No registry replicates anywhere."])
+    if expl.edges:
+        out.append(_table("", REPLICATION_HEADERS, replication_rows(expl)))
+    out += [Text(""), Text("Grants (registry policies)", style="bold")]
+    out.extend(Text(grant_sentence(g)) for g in expl.grants)
+    if not expl.grants:
+        out.append(Text("No registry policy: every destination is in its source's account."))
+    else:
+        out.append(_table("", GRANT_HEADERS, grant_rows(expl)))
+    out += [Text(""), Text("Creation templates", style="bold")]
+    out.extend(Text(template_sentence(t)) for t in expl.templates)
+    if not expl.templates:
+        out.append(
+            Text(
+                "None: repositories that replication creates get ECR's defaults (MUTABLE, AES256)."
+            )
+        )
+    out += [Text(""), Text("Warnings", style="bold")]
+    out.extend(Text(w, style="yellow") for w in expl.warnings)
+    if not expl.warnings:
+        out.append(Text("None."))
+    return out
+
+
+def to_text(expl: Explanation, width: int = 120) -> str:
+    """The terminal view as plain text (no colour), at a fixed width."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, width=width, no_color=True, color_system=None, highlight=False, soft_wrap=False
+    )
+    console.print(Group(*renderables(expl)))
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+# --- Markdown (a pull-request comment or job summary) ---------------------------------------------
+
+
+def _md_cell(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", "<br>")
+
+
+def _md_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def to_markdown(expl: Explanation) -> str:
+    title = "ECR replication" + (f" in `{expl.source}`" if expl.source else "")
+    lines = [f"### {title}", "", summary_line(expl), "", "#### Replication", ""]
+    sentences = source_sentences(expl)
+    for s in sentences:
+        first, *rest = s.split("\n")
+        lines.append(f"- {first}")
+        lines += [f"  {r.strip()}" for r in rest]
+    if not sentences:
+        lines.append("No registry replicates anywhere.")
+    if expl.edges:
+        lines += ["", *_md_table(REPLICATION_HEADERS, replication_rows(expl))]
+    lines += ["", "#### Grants (registry policies)", ""]
+    lines += [f"- {grant_sentence(g)}" for g in expl.grants] or [
+        "No registry policy: every destination is in its source's account."
+    ]
+    lines += ["", "#### Creation templates", ""]
+    lines += [f"- {template_sentence(t)}" for t in expl.templates] or ["None."]
+    lines += ["", "#### Warnings", ""]
+    lines += [f"- ⚠️ {w}" for w in expl.warnings] or ["None."]
+    if expl.edges:
+        lines += ["", "<details><summary>Topology</summary>", "", "```mermaid"]
+        lines += to_mermaid(expl).rstrip("\n").split("\n")
+        lines += ["```", "", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+# --- pictures -------------------------------------------------------------------------------------
+
+
+def _edge_label(filters: Sequence[str]) -> str:
+    if not filters:
+        return "all"
+    shown = list(filters[:_MAX_LABEL_FILTERS])
+    if len(filters) > _MAX_LABEL_FILTERS:
+        shown.append(f"+{len(filters) - _MAX_LABEL_FILTERS} more")
+    return ", ".join(shown)
+
+
+def _node_ids(expl: Explanation) -> tuple[dict[str, str], dict[Registry, str]]:
+    """Stable ids: a0, a1… per account (by name), r0, r1… per registry (by account, Region)."""
+    accounts = sorted({r.account for r in expl.registries})
+    return (
+        {a: f"a{i}" for i, a in enumerate(accounts)},
+        {r: f"r{i}" for i, r in enumerate(expl.registries)},
+    )
+
+
+def _account_title(expl: Explanation, account: str) -> str:
+    ids = dict(expl.accounts)
+    return f"{account} ({ids[account]})" if account in ids else account
+
+
+def _mermaid_text(value: str) -> str:
+    return value.replace('"', "#quot;")
+
+
+def to_mermaid(expl: Explanation) -> str:
+    """A `flowchart LR`: a subgraph per account, a node per registry (its Region), an edge per
+    rule and destination labelled with the filters; dotted edges stay inside one account."""
+    account_ids, node_ids = _node_ids(expl)
+    lines = ["flowchart LR"]
+    for account, aid in account_ids.items():
+        lines.append(f'  subgraph {aid}["{_mermaid_text(_account_title(expl, account))}"]')
+        lines.append("    direction TB")
+        lines += [
+            f'    {node_ids[r]}["{_mermaid_text(r.region)}"]'
+            for r in expl.registries
+            if r.account == account
+        ]
+        lines.append("  end")
+    for e in expl.edges:
+        label = _mermaid_text(_edge_label(e.filters))
+        for d in e.destinations:
+            arrow = "-->" if e.cross_account(d) else "-.->"
+            lines.append(f'  {node_ids[e.source]} {arrow}|"{label}"| {node_ids[d]}')
+    return "\n".join(lines) + "\n"
+
+
+def _dot_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def to_dot(expl: Explanation) -> str:
+    """Graphviz: a cluster per account, a node per registry, solid cross-account edges and dashed
+    same-account edges, labelled with the filters. `dot -Tsvg` draws it."""
+    account_ids, node_ids = _node_ids(expl)
+    lines = [
+        "digraph tfgen {",
+        "  rankdir=LR;",
+        '  graph [fontname="Helvetica", fontsize=11];',
+        '  node [shape=box, style="rounded,filled", fillcolor="#f5f7fa", fontname="Helvetica"];',
+        '  edge [fontname="Helvetica", fontsize=10];',
+    ]
+    for account, aid in account_ids.items():
+        lines.append(f"  subgraph cluster_{aid} {{")
+        lines.append(f"    label={_dot_string(_account_title(expl, account))};")
+        lines.append('    style="rounded"; color="#8899aa";')
+        lines += [
+            f"    {node_ids[r]} [label={_dot_string(r.region)}];"
+            for r in expl.registries
+            if r.account == account
+        ]
+        lines.append("  }")
+    for e in expl.edges:
+        label = _dot_string(_edge_label(e.filters))
+        for d in e.destinations:
+            style = "solid" if e.cross_account(d) else "dashed"
+            lines.append(f"  {node_ids[e.source]} -> {node_ids[d]} [label={label}, style={style}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# --- JSON -----------------------------------------------------------------------------------------
+
+
+def _registry_json(r: Registry) -> dict[str, str]:
+    return {"account": r.account, "account_id": r.account_id, "region": r.region}
+
+
+def to_json(expl: Explanation, warnings: Sequence[Any] = ()) -> dict[str, Any]:
+    """Everything above as data. `warnings` may be the spec's Issue objects, for their file, line
+    and path; without them, the formatted warning lines."""
+    issue_json = [
+        w.to_json() if callable(getattr(w, "to_json", None)) else {"message": str(w)}
+        for w in warnings
+    ]
+    return {
+        "source": expl.source,
+        "accounts": [{"name": n, "id": i} for n, i in expl.accounts],
+        "registries": [_registry_json(r) for r in expl.registries],
+        "replication": [
+            {
+                "entry": e.entry,
+                "name": e.name,
+                "source": _registry_json(e.source),
+                "filters": list(e.filters),
+                "destinations": [
+                    {**_registry_json(d), "cross_account": e.cross_account(d)}
+                    for d in e.destinations
+                ],
+                "text": f"{e.source.label} {edge_sentence(e)}",
+            }
+            for e in expl.edges
+        ],
+        "grants": [
+            {
+                "registry": _registry_json(g.registry),
+                "sources": [{"account": n, "account_id": i} for n, i in g.sources],
+                "extra_statement_sids": list(g.extra_sids),
+                "text": grant_sentence(g),
+            }
+            for g in expl.grants
+        ],
+        "creation_templates": [
+            {
+                "registry": _registry_json(t.registry),
+                "prefix": t.template.prefix,
+                "applied_for": list(t.template.applied_for),
+                "settings": template_settings(t.template),
+                "text": template_sentence(t),
+            }
+            for t in expl.templates
+        ],
+        "warnings": issue_json if warnings else [{"message": w} for w in expl.warnings],
+    }
+
+
+def render(expl: Explanation, fmt: str, width: int = 120) -> str:
+    """text, markdown, mermaid or dot."""
+    renderers: Mapping[str, Any] = {
+        "text": lambda: to_text(expl, width),
+        "markdown": lambda: to_markdown(expl),
+        "mermaid": lambda: to_mermaid(expl),
+        "dot": lambda: to_dot(expl),
+    }
+    if fmt not in renderers:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return str(renderers[fmt]())

@@ -1,0 +1,335 @@
+"""The rendered tree's manifest → what CI systems take: per-phase stack matrices (GitHub Actions),
+a child pipeline (GitLab CI) and an `atlantis.yaml` (Atlantis).
+
+Pure: every function takes the manifest as loaded from `DIR/tfgen.manifest.json` (a dict; see
+docs/architecture.md) and returns data or text; nothing here reads or writes files. Output is
+deterministic: stacks in (phase, id) order, keys in a fixed order.
+
+Phase 1 (`registry-policy`) must be applied before phase 2 (`replication`): an image pushed while a
+rule exists but its destination's grant does not is never replicated. Every format keeps that order.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from tfgen.errors import TfgenError
+
+# The phases tfgen renders (tfgen.render.layout.PHASES, inverted; a test keeps the two equal).
+# Both are always listed, even when empty, so a workflow can refer to either without a guard.
+PHASE_NAMES: Mapping[int, str] = {1: "registry-policy", 2: "replication"}
+
+STACKS_FORMAT_VERSION = 1
+
+
+class ManifestShapeError(TfgenError):
+    """The manifest does not have the shape `tfgen render` writes."""
+
+
+@dataclass(frozen=True, slots=True)
+class StackEntry:
+    """One stack of the manifest, as the CI formats need it."""
+
+    id: str
+    path: str  # relative to the rendered directory, e.g. stacks/prod/registry-policy
+    kind: str
+    phase: int
+    account: str
+    account_id: str
+    regions: tuple[str, ...]
+    modules: tuple[str, ...]  # relative to the rendered directory, e.g. modules/ecr-replication
+    depends_on: tuple[str, ...]
+    orphaned: bool
+
+    @property
+    def slug(self) -> str:
+        """The id with `/` → `-`: usable in artifact, job and project names."""
+        return self.id.replace("/", "-")
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ManifestShapeError(f"{where}: expected a list of strings")
+    return tuple(value)
+
+
+def _string(raw: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
+    value = raw.get(key, default)
+    if not isinstance(value, str):
+        raise ManifestShapeError(f"{where}: '{key}' must be a string")
+    return value
+
+
+def manifest_stacks(
+    manifest: Mapping[str, Any], *, include_orphaned: bool = False
+) -> list[StackEntry]:
+    """The manifest's stacks in (phase, id) order; orphaned stacks (gone from the spec, kept until
+    `render --prune`) only with `include_orphaned`."""
+    raw_stacks = manifest.get("stacks")
+    if not isinstance(raw_stacks, list):
+        raise ManifestShapeError("the manifest has no 'stacks' list; re-run `tfgen render`")
+    out: list[StackEntry] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_stacks):
+        where = f"manifest stacks[{i}]"
+        if not isinstance(raw, dict):
+            raise ManifestShapeError(f"{where}: expected an object")
+        phase = raw.get("phase")
+        if not isinstance(phase, int) or isinstance(phase, bool) or phase not in PHASE_NAMES:
+            raise ManifestShapeError(
+                f"{where}: 'phase' must be one of {', '.join(map(str, PHASE_NAMES))}, got {phase!r}"
+            )
+        path = _string(raw, "path", where)
+        if posixpath.isabs(path) or ".." in path.split("/"):
+            raise ManifestShapeError(f"{where}: path {path!r} must stay inside the directory")
+        entry = StackEntry(
+            id=_string(raw, "id", where),
+            path=path,
+            kind=_string(raw, "kind", where, PHASE_NAMES[phase]),
+            phase=phase,
+            account=_string(raw, "account", where, ""),
+            account_id=_string(raw, "account_id", where, ""),
+            regions=_strings(raw.get("regions", []), f"{where}.regions"),
+            modules=_strings(raw.get("modules", []), f"{where}.modules"),
+            depends_on=_strings(raw.get("depends_on", []), f"{where}.depends_on"),
+            orphaned=bool(raw.get("orphaned", False)),
+        )
+        if entry.id in seen:
+            raise ManifestShapeError(f"{where}: stack id {entry.id!r} appears twice")
+        seen.add(entry.id)
+        if entry.orphaned and not include_orphaned:
+            continue
+        out.append(entry)
+    return sorted(out, key=lambda s: (s.phase, s.id))
+
+
+# --- stack matrices (GitHub Actions strategy.matrix) ----------------------------------------------
+
+
+def _join(directory: str, path: str) -> str:
+    directory = directory.replace("\\", "/").rstrip("/")
+    if directory in ("", "."):
+        return path
+    return posixpath.normpath(posixpath.join(directory, path))
+
+
+def matrix_entry(stack: StackEntry, directory: str = ".") -> dict[str, Any]:
+    """One `include` entry. `dir` is the stack's directory as seen from where the command ran
+    (`directory` joined with `path`), for steps that call terraform in the stack directly."""
+    return {
+        "stack": stack.id,
+        "slug": stack.slug,
+        "path": stack.path,
+        "dir": _join(directory, stack.path),
+        "kind": stack.kind,
+        "phase": stack.phase,
+        "account": stack.account,
+        "account_id": stack.account_id,
+        "regions": list(stack.regions),
+        "depends_on": list(stack.depends_on),
+    }
+
+
+def stack_phases(
+    manifest: Mapping[str, Any], directory: str = ".", *, include_orphaned: bool = False
+) -> dict[str, Any]:
+    """`tfgen stacks --json`: one entry per phase (both phases always present, in order), each with
+    a `matrix` that GitHub Actions' `strategy.matrix` takes as is, and `has_stacks` to guard on:
+    GitHub fails a job whose matrix is empty."""
+    stacks = manifest_stacks(manifest, include_orphaned=include_orphaned)
+    phases = []
+    for phase, name in sorted(PHASE_NAMES.items()):
+        include = [matrix_entry(s, directory) for s in stacks if s.phase == phase]
+        phases.append(
+            {
+                "phase": phase,
+                "name": name,
+                "has_stacks": bool(include),
+                "count": len(include),
+                "matrix": {"include": include},
+            }
+        )
+    return {
+        "stacks_version": STACKS_FORMAT_VERSION,
+        "directory": directory,
+        "count": len(stacks),
+        "phases": phases,
+    }
+
+
+def github_outputs(phases: Mapping[str, Any]) -> str:
+    """`tfgen stacks --format github`: lines for `>> "$GITHUB_OUTPUT"`: per phase N,
+    `phaseN` (the matrix, compact JSON on one line), `phaseN_has_stacks` (`true`/`false`) and
+    `phaseN_count`; plus `count` for all phases."""
+    lines = []
+    for p in phases["phases"]:
+        n = p["phase"]
+        lines.append(f"phase{n}={json.dumps(p['matrix'], separators=(',', ':'), sort_keys=True)}")
+        lines.append(f"phase{n}_has_stacks={'true' if p['has_stacks'] else 'false'}")
+        lines.append(f"phase{n}_count={p['count']}")
+    lines.append(f"count={phases['count']}")
+    return "\n".join(lines) + "\n"
+
+
+# --- GitLab CI child pipeline ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GitlabOptions:
+    """How `tfgen stacks --format gitlab` writes the child pipeline."""
+
+    job_prefix: str = "plan"  # job names: "<prefix> <stack id>"
+    extends: str = ".tfgen-stack"  # the hidden job (from `includes`) that holds the script
+    includes: tuple[str, ...] = ()  # local files the child pipeline includes
+    stage: str | None = None  # one stage for every job (plans need no order); else one per phase
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, no aliases: the child pipeline reads like a hand-written one."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _dump(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000)
+
+
+def gitlab_child_pipeline(
+    manifest: Mapping[str, Any],
+    directory: str = ".",
+    options: GitlabOptions | None = None,
+    *,
+    include_orphaned: bool = False,
+) -> str:
+    """A GitLab child pipeline (for `trigger: include: - artifact: ...`): one job per stack, each
+    `extends` the given hidden job and gets the stack in `TFGEN_*` variables. Stages are the
+    phases, so every registry-policy job finishes before any replication job starts (no job has
+    `needs`, which would bypass stage order). GitLab refuses an empty pipeline, so without stacks
+    the pipeline has one job that says so."""
+    opts = options or GitlabOptions()
+    stacks = manifest_stacks(manifest, include_orphaned=include_orphaned)
+    stages = [opts.stage] if opts.stage else [PHASE_NAMES[p] for p in sorted(PHASE_NAMES)]
+    doc: dict[str, Any] = {}
+    if opts.includes:
+        doc["include"] = [{"local": path} for path in opts.includes]
+    doc["stages"] = stages
+    for s in stacks:
+        doc[f"{opts.job_prefix} {s.id}"] = {
+            "extends": opts.extends,
+            "stage": opts.stage or PHASE_NAMES[s.phase],
+            "variables": {
+                "TFGEN_DIR": directory,
+                "TFGEN_STACK": s.id,
+                "TFGEN_STACK_SLUG": s.slug,
+                "TFGEN_STACK_PATH": s.path,
+                "TFGEN_STACK_DIR": _join(directory, s.path),
+                "TFGEN_STACK_KIND": s.kind,
+                "TFGEN_PHASE": str(s.phase),
+                "TFGEN_ACCOUNT": s.account,
+                "TFGEN_ACCOUNT_ID": s.account_id,
+                "TFGEN_DEPENDS_ON": ",".join(s.depends_on),
+            },
+        }
+    if not stacks:
+        doc[f"{opts.job_prefix} (no stacks)"] = {
+            "stage": stages[0],
+            "script": [f"echo 'tfgen: {directory} has no stacks; nothing to do'"],
+        }
+    header = (
+        f"# Generated by `tfgen stacks {directory} --format gitlab`: a child pipeline with one job "
+        "per stack.\n# Registry-policy stacks (phase 1) run before replication stacks (phase 2).\n"
+    )
+    return header + _dump(doc)
+
+
+# --- Atlantis -------------------------------------------------------------------------------------
+
+
+def atlantis_projects(
+    stacks: Iterable[StackEntry], *, dir_prefix: str = "", workflow: str | None = None
+) -> list[dict[str, Any]]:
+    projects = []
+    for s in stacks:
+        when_modified = ["*.tf", ".terraform.lock.hcl"]
+        when_modified += [
+            posixpath.join(posixpath.relpath(m, s.path), "*.tf") for m in sorted(s.modules)
+        ]
+        project: dict[str, Any] = {
+            "name": s.slug,
+            "dir": _join(dir_prefix, s.path),
+        }
+        if workflow:
+            project["workflow"] = workflow
+        project["execution_order_group"] = s.phase
+        project["autoplan"] = {"when_modified": when_modified, "enabled": True}
+        projects.append(project)
+    return projects
+
+
+def atlantis_yaml(
+    manifest: Mapping[str, Any],
+    *,
+    dir_prefix: str = "",
+    workflow: str | None = None,
+    include_orphaned: bool = False,
+) -> str:
+    """An `atlantis.yaml` (repo config version 3) with one project per stack.
+
+    `dir_prefix` is the rendered directory relative to the repository root (Atlantis reads
+    `atlantis.yaml` at the root and resolves every `dir` from there): `infra/ecr` when tfgen renders
+    into `infra/ecr`, "" when it renders into the root. `workflow` names a server-side or repo
+    workflow for every project. Registry-policy stacks get `execution_order_group` 1 and
+    replication stacks 2, with `abort_on_execution_order_fail`, so no replication rule is applied
+    when a grant failed. Autoplan watches the stack's `*.tf`, its lock file and the `*.tf` of every
+    module the stack uses.
+    """
+    stacks = manifest_stacks(manifest, include_orphaned=include_orphaned)
+    names: dict[str, str] = {}
+    for s in stacks:
+        if s.slug in names:
+            raise ManifestShapeError(
+                f"stacks {names[s.slug]!r} and {s.id!r} would both be Atlantis project {s.slug!r}"
+            )
+        names[s.slug] = s.id
+    doc: dict[str, Any] = {
+        "version": 3,
+        "parallel_plan": True,
+        "parallel_apply": True,
+        "abort_on_execution_order_fail": True,
+        "projects": atlantis_projects(stacks, dir_prefix=dir_prefix, workflow=workflow),
+    }
+    header = (
+        "# Generated by tfgen from tfgen.manifest.json. Do not edit: change the spec and run\n"
+        "# `tfgen render --atlantis`. Registry-policy stacks (execution_order_group 1) are applied\n"
+        "# before replication stacks (group 2).\n"
+    )
+    return header + _dump(doc)
+
+
+# --- a readable table -----------------------------------------------------------------------------
+
+
+def table_rows(phases: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """(phase, stack, account id, Regions, depends on) per stack, for the `tfgen stacks` table."""
+    return [
+        (
+            str(p["phase"]),
+            e["stack"],
+            e["account_id"] or e["account"],
+            "\n".join(e["regions"]),
+            "\n".join(e["depends_on"]) or "-",
+        )
+        for p in phases["phases"]
+        for e in p["matrix"]["include"]
+    ]
+
+
+def empty_phases(phases: Mapping[str, Any]) -> Sequence[str]:
+    return [f"{p['phase']} {p['name']}" for p in phases["phases"] if not p["has_stacks"]]

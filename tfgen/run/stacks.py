@@ -122,7 +122,8 @@ class _Steps:
 @contextlib.contextmanager
 def _log(ctx: RunContext, stack: Stack, action: str) -> Iterator[IO[str]]:
     path = ctx.workspace.log_path(stack)
-    with open(path, "w", encoding="utf-8", errors="replace") as log:
+    # Line-buffered: the log is what a person tails while a long apply runs.
+    with open(path, "w", buffering=1, encoding="utf-8", errors="replace") as log:
         log.write(f"tfgen {action} {stack.id} at {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n")
         yield log
 

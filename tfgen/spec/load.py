@@ -233,7 +233,7 @@ class _Builder:
             raise yaml.MarkedYAMLError(
                 problem=str(exc.problem), problem_mark=event.start_mark
             ) from None
-        except ValueError:
+        except (ValueError, IndexError):  # IndexError: an empty !!int or !!float
             raise yaml.MarkedYAMLError(
                 problem=f"{value!r} is not a valid {tag.rsplit(':', 1)[-1]}",
                 problem_mark=event.start_mark,

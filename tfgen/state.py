@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-GRANT_SID = "TfgenReplication"
-GRANT_ACTIONS = ("ecr:CreateRepository", "ecr:ReplicateImage")
-POLICY_VERSION = "2012-10-17"
+# Re-exported: the later steps read these names from the state they compare with.
+from tfgen.constants import GRANT_ACTIONS as GRANT_ACTIONS
+from tfgen.constants import GRANT_SID as GRANT_SID
+from tfgen.constants import POLICY_VERSION as POLICY_VERSION
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from tfgen.spec.load import Document, Positions, load_file, load_text
 from tfgen.spec.lockfile import lock_for
 from tfgen.spec.model import Spec, pydantic_issues
 from tfgen.spec.targets import expand_targets
-from tfgen.state import GRANT_SID
+from tfgen.constants import GRANT_SID
 
 DEFAULT_SPEC = "tfgen.yaml"
 

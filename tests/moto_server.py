@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import json
 import threading
 import urllib.request
@@ -108,15 +109,23 @@ class MotoAws:
         ecr = self.client("ecr", account_id, region)
         with contextlib.suppress(ecr.exceptions.RepositoryAlreadyExistsException):
             ecr.create_repository(repositoryName=repository)
+        # moto derives the digest from the layers' digests, so the seed goes into a layer.
+        layer = "sha256:" + hashlib.sha256(seed.encode()).hexdigest()
         manifest = {
             "schemaVersion": 2,
             "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
             "config": {
                 "mediaType": "application/vnd.docker.container.image.v1+json",
                 "size": 7023,
-                "digest": "sha256:" + seed.encode().hex().ljust(64, "0")[:64],
+                "digest": layer,
             },
-            "layers": [],
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": 1024,
+                    "digest": layer,
+                }
+            ],
         }
         image = ecr.put_image(
             repositoryName=repository, imageTag=tag, imageManifest=json.dumps(manifest)

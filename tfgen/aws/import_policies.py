@@ -134,8 +134,8 @@ def import_policies(
                 "Import those Regions in separate runs (--regions), or make the policies alike first"
             )
         out.registry_policies[account] = {
-            "statements": next(iter(by_region.values())),
             "regions": list(by_region),
+            "statements": next(iter(by_region.values())),
         }
     return out
 

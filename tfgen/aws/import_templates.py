@@ -53,9 +53,10 @@ def import_templates(
     settings: dict[str, dict[str, Any]] = {}
     unread = [r.label for r in live if r.creation_templates is None]
     if unread:
+        where = "" if len(unread) == len(live) else f" from {', '.join(unread)}"
         notes.append(
-            f"creation templates not imported from {', '.join(unread)}: "
-            "the endpoint does not implement DescribeRepositoryCreationTemplates"
+            f"creation templates not imported{where}: the endpoint does not implement "
+            "DescribeRepositoryCreationTemplates"
         )
     for registry in live:
         for api in registry.creation_templates or ():

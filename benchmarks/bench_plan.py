@@ -1,7 +1,10 @@
 """Benchmark: `tfgen plan --parallelism 2` over 40 null-provider stacks against a sequential shell
 loop of `terraform init && terraform plan` in each stack, in one run, on fresh copies.
 
-Run from the repository root:  python benchmarks/bench_plan.py [--stacks 40] [--terraform PATH]
+Run from the repository root:
+    python benchmarks/bench_plan.py [--stacks 40] [--rounds 1] [--terraform PATH]
+With --rounds N the two contenders alternate N times on fresh copies and the median is taken,
+which tames the noise of a shared machine (the load average is printed too).
 
 Prints the wall times, their ratio, and tfgen's own overhead per stack:
 - cpu: user+sys CPU time of the tfgen process itself (imports, scheduling, hashing, logs,
@@ -16,6 +19,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -89,30 +93,61 @@ def _outside_terraform(report: Path) -> float:
     return sum(gaps) / len(gaps)
 
 
+def _round(
+    base: Path, template: Path, i: int, terraform: str, env: dict[str, str]
+) -> dict[str, float]:
+    loop_root = base / f"loop{i}"
+    tfgen_root = base / f"tfgen{i}"
+    shutil.copytree(template, loop_root)
+    shutil.copytree(template, tfgen_root)
+    # Alternate who goes first, so a burst of load elsewhere does not always hit the same one.
+    if i % 2 == 0:
+        loop = _loop(loop_root, terraform, env)
+        wall, cpu, report = _tfgen(tfgen_root, terraform, env)
+    else:
+        wall, cpu, report = _tfgen(tfgen_root, terraform, env)
+        loop = _loop(loop_root, terraform, env)
+    return {"loop": loop, "tfgen": wall, "cpu": cpu, "gap": _outside_terraform(report)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stacks", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--terraform", default=str(tfenv.terraform_binary()))
     args = parser.parse_args()
     n: int = args.stacks
+    load_before = os.getloadavg()[0]
+    rounds = []
     with tempfile.TemporaryDirectory(prefix="tfgen-bench-") as tmp:
         base = Path(tmp)
         mirror = tfenv.build_mirror(base / "mirror")
         cli_config = tfenv.write_cli_config(base / "cli.tfrc", mirror)
         env = {k: v for k, v in os.environ.items() if k != "TF_PLUGIN_CACHE_DIR"}
         env.update(TF_CLI_CONFIG_FILE=str(cli_config), CHECKPOINT_DISABLE="1")
-        loop_root = _tree(base / "loop", n)
-        tfgen_root = base / "tfgen"
-        shutil.copytree(loop_root, tfgen_root)
+        template = _tree(base / "template", n)
+        for i in range(args.rounds):
+            r = _round(base, template, i, args.terraform, env)
+            rounds.append(r)
+            if args.rounds > 1:
+                print(
+                    f"round {i + 1}: loop {r['loop']:.2f} s, tfgen {r['tfgen']:.2f} s, "
+                    f"ratio {r['tfgen'] / r['loop']:.2f}",
+                    flush=True,
+                )
 
-        loop_wall = _loop(loop_root, args.terraform, env)
-        tfgen_wall, cpu, report = _tfgen(tfgen_root, args.terraform, env)
-        gap = _outside_terraform(report)
+    def median(key: str) -> float:
+        return statistics.median(r[key] for r in rounds)
 
-    ratio = tfgen_wall / loop_wall
-    cpu_ms = cpu / n * 1000
-    gap_ms = gap * 1000
-    print(f"stacks: {n}, cpus: {os.cpu_count()}, terraform: {args.terraform}")
+    loop_wall, tfgen_wall = median("loop"), median("tfgen")
+    ratio = statistics.median(r["tfgen"] / r["loop"] for r in rounds)
+    cpu_ms = median("cpu") / n * 1000
+    gap_ms = median("gap") * 1000
+    print(
+        f"stacks: {n}, rounds: {args.rounds}, cpus: {os.cpu_count()}, "
+        f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
+    )
+    print(f"terraform: {args.terraform}")
     print(
         f"sequential loop (init && plan): {loop_wall:7.2f} s  ({loop_wall / n * 1000:.0f} ms/stack)"
     )

@@ -29,6 +29,8 @@ class ExpandedPositions(Positions):
     origins: dict[Path, _Origin] = field(default_factory=dict)
 
     def issue(self, issue: Issue) -> Issue:
+        if issue.file is not None:  # located already, against the spec as written
+            return issue
         located = Positions.issue(self, issue)  # zero-argument super() fails in slotted dataclasses
         for n in range(len(issue.path), 0, -1):
             origin = self.origins.get(issue.path[:n])
@@ -99,7 +101,9 @@ def expand_targets(
 ) -> tuple[Spec, Positions, list[Issue]]:
     """The spec with every Organizations endpoint replaced by account endpoints.
 
-    Without a lock the spec is returned as is: check_spec then tells the user to run `tfgen lock`.
+    Returns the expanded spec, positions that map its paths back to the file, and the issues of
+    the expansion itself (already located). Without a lock the spec is returned as is:
+    check_spec then tells the user to run `tfgen lock`.
     """
     if lock is None or not uses_organizations(spec):
         return spec, positions, []
@@ -143,7 +147,9 @@ def expand_targets(
         )
     accounts = {**spec.accounts, **dict(sorted(work.added.items()))}
     expanded = spec.model_copy(update={"replication": entries, "accounts": accounts})
-    return expanded, _remap(positions, origins), work.issues
+    # The expansion's own issues have paths as written: locate them before the remap.
+    issues = [positions.issue(i) for i in work.issues]
+    return expanded, _remap(positions, origins), issues
 
 
 def _expand(work: _Expansion, endpoint: Endpoint, path: Path) -> list[tuple[Endpoint, str | None]]:

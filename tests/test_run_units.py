@@ -390,3 +390,25 @@ def test_version_check(terraform_bin: Path) -> None:
     with pytest.raises(TerraformNotFoundError, match="did not answer `version -json`"):
         check_version("/bin/true", {})
     assert parse_version("v1.15.5") == (1, 15, 5)
+
+
+def test_live_progress_on_a_terminal_and_in_ci() -> None:
+    import io
+
+    from rich.console import Console
+
+    from tfgen.run.events import Event
+
+    for terminal in (True, False):
+        out = io.StringIO()
+        console = Console(file=out, force_terminal=terminal, width=100)
+        with report.LiveProgress(console, [P1, R1], "plan") as progress:
+            progress(Event("step", P1, step="init"))
+            progress(Event("step", R1, step="plan"))
+            progress(Event("done", P1, result=_result(Status.OK, True, P1)))
+        text = out.getvalue()
+        if terminal:
+            assert "tfgen plan: 1/2 done, 1 running, 0 failed" in text
+            assert "c/replication" in text
+        else:
+            assert text == "[1/2] a/registry-policy: ok (changes)\n"

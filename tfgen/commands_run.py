@@ -65,15 +65,10 @@ class _Session:
     interrupts: Interrupts = field(default_factory=Interrupts)
 
     def run(
-        self,
-        stacks: Sequence[Stack],
-        action: Callable[[Stack], StackResult],
-        name: str,
-        order_of: Callable[[Sequence[Stack]], object] | None = None,
+        self, stacks: Sequence[Stack], action: Callable[[Stack], StackResult], name: str
     ) -> tuple[StackResult, ...]:
-        order = apply_order(stacks) if name == "apply" else unordered()
-        if name == "destroy":
-            order = destroy_order(stacks)
+        orders = {"apply": apply_order, "destroy": destroy_order}
+        order = orders[name](stacks) if name in orders else unordered()
         with (
             report.LiveProgress(self.console, stacks, name) as progress,
             forwarding(self.groups, self.interrupts),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -180,19 +180,21 @@ class LiveProgress:
             self._live = None
 
     def __call__(self, event: Event) -> None:
+        result = event.result
         with self._lock:
             if event.kind == "step":
                 self._running[event.stack.id] = (event.step, time.monotonic())
                 return
             self._running.pop(event.stack.id, None)
-            if event.result is not None:
-                self._done.append(event.result)
-                n = len(self._done)
-        if event.result is not None and self._live is None:
-            r = event.result
+            if result is None:
+                return
+            self._done.append(result)
+            n = len(self._done)
+        if self._live is None:
+            note = _note(result)
             self.console.print(
-                f"[{n}/{self.total}] {r.stack.id}: {r.status.value}"
-                + (f" ({_note(r)})" if _note(r) else ""),
+                f"[{n}/{self.total}] {result.stack.id}: {result.status.value}"
+                + (f" ({note})" if note else ""),
                 highlight=False,
                 markup=False,
                 soft_wrap=True,
@@ -435,7 +437,3 @@ def write_markdown(
     full_report: str | None = None,
 ) -> None:
     _write(path, markdown(results, info, code, full_report))
-
-
-def iter_failures(results: Sequence[StackResult]) -> Iterator[StackResult]:
-    return (r for r in results if r.status in (Status.FAILED, Status.INTERRUPTED))

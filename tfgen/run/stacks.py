@@ -197,6 +197,11 @@ def apply_stack(ctx: RunContext, stack: Stack, *, destroy: bool = False) -> Stac
             ws.discard_plan(stack, destroy)
             ctx.record_applied(stack, None if destroy else current)
             return steps.result(Status.OK, "no changes", summary=record.summary)
+        if not (steps.cwd / ".terraform").is_dir():
+            # Planned elsewhere (another CI job) and applied here: install what the plan needs.
+            step = _init(ctx, steps)
+            if not step.ok:
+                return steps.failure(step)
         step, _ = steps.run("apply", [str(ws.plan_path(stack, destroy))])
         if not step.ok:
             return steps.failure(step)

@@ -433,7 +433,6 @@ def to_mermaid(expl: Explanation) -> str:
     lines = ["flowchart LR"]
     for account, aid in account_ids.items():
         lines.append(f'  subgraph {aid}["{_mermaid_text(_account_title(expl, account))}"]')
-        lines.append("    direction TB")
         lines += [
             f'    {node_ids[r]}["{_mermaid_text(r.region)}"]'
             for r in expl.registries

@@ -1,0 +1,371 @@
+"""tfgen stacks (per-phase CI matrices, GitLab child pipelines) and the atlantis.yaml generator."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from tfgen import pipelines
+from tfgen.ci_cli import stacks as stacks_command
+from tfgen.compile import compile_loaded
+from tfgen.render import render_tree
+from tfgen.render.layout import PHASES
+from tfgen.spec import load_spec, load_spec_text
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = ("hub-and-spoke", "mesh", "same-account-dr")
+MATRIX_KEYS = {
+    "stack",
+    "slug",
+    "path",
+    "dir",
+    "kind",
+    "phase",
+    "account",
+    "account_id",
+    "regions",
+    "depends_on",
+}
+
+SAME_ACCOUNT_ONLY = """
+version: 1
+accounts:
+  platform: {id: "555555555555"}
+replication:
+  - from: {account: platform, regions: [us-east-1]}
+    to: [{account: platform, regions: [us-west-2]}]
+"""
+
+
+def rendered(tmp_path: Path, example: str) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path / example
+    render_tree(compile_loaded(load_spec(REPO / "examples" / example / "tfgen.yaml")), out)
+    return out, json.loads((out / "tfgen.manifest.json").read_text())
+
+
+def test_phase_names_match_the_renderer() -> None:
+    assert dict(pipelines.PHASE_NAMES) == {phase: kind for kind, phase in PHASES.items()}
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_stack_lands_in_its_phase_matrix(tmp_path: Path, example: str) -> None:
+    _, manifest = rendered(tmp_path, example)
+    result = pipelines.stack_phases(manifest, "infra/ecr")
+    assert [p["phase"] for p in result["phases"]] == [1, 2]
+    assert [p["name"] for p in result["phases"]] == ["registry-policy", "replication"]
+    listed = []
+    for p in result["phases"]:
+        include = p["matrix"]["include"]
+        assert list(p["matrix"]) == ["include"]  # nothing else: GitHub would cross it with include
+        assert p["has_stacks"] is bool(include) and p["count"] == len(include)
+        for entry in include:
+            assert set(entry) == MATRIX_KEYS
+            assert entry["phase"] == p["phase"] and entry["kind"] == p["name"]
+            assert entry["dir"] == f"infra/ecr/{entry['path']}"
+            assert "/" not in entry["slug"]
+            listed.append(entry["stack"])
+    assert sorted(listed) == sorted(s["id"] for s in manifest["stacks"])
+    assert [e["stack"] for e in result["all"]["matrix"]["include"]] == listed
+    assert result["count"] == len(listed)
+
+
+def test_hub_and_spoke_matrices(tmp_path: Path) -> None:
+    _, manifest = rendered(tmp_path, "hub-and-spoke")
+    phase1, phase2 = pipelines.stack_phases(manifest)["phases"]
+    assert [e["stack"] for e in phase1["matrix"]["include"]] == [
+        "data/registry-policy",
+        "prod/registry-policy",
+        "staging/registry-policy",
+    ]
+    assert phase2["matrix"]["include"] == [
+        {
+            "stack": "build/replication",
+            "slug": "build-replication",
+            "path": "stacks/build/replication",
+            "dir": "stacks/build/replication",
+            "kind": "replication",
+            "phase": 2,
+            "account": "build",
+            "account_id": "111111111111",
+            "regions": ["us-east-1"],
+            "depends_on": [
+                "data/registry-policy",
+                "prod/registry-policy",
+                "staging/registry-policy",
+            ],
+        }
+    ]
+
+
+def test_a_replication_stack_depends_only_on_earlier_phases(tmp_path: Path) -> None:
+    for example in EXAMPLES:
+        _, manifest = rendered(tmp_path, example)
+        phase_of = {s["id"]: s["phase"] for s in manifest["stacks"]}
+        for p in pipelines.stack_phases(manifest)["phases"]:
+            for entry in p["matrix"]["include"]:
+                assert all(phase_of[d] < entry["phase"] for d in entry["depends_on"])
+
+
+def test_an_empty_phase_is_listed_and_flagged(tmp_path: Path) -> None:
+    out = tmp_path / "dr"
+    render_tree(compile_loaded(load_spec_text(SAME_ACCOUNT_ONLY)), out)
+    manifest = json.loads((out / "tfgen.manifest.json").read_text())
+    phase1, phase2 = pipelines.stack_phases(manifest)["phases"]
+    assert phase1 == {
+        "phase": 1,
+        "name": "registry-policy",
+        "has_stacks": False,
+        "count": 0,
+        "matrix": {"include": []},
+    }
+    assert phase2["has_stacks"] is True
+    lines = pipelines.github_outputs(pipelines.stack_phases(manifest)).splitlines()
+    assert "phase1_has_stacks=false" in lines and "phase2_has_stacks=true" in lines
+
+
+def test_orphaned_stacks_are_left_out_unless_asked() -> None:
+    manifest = {
+        "stacks": [
+            {"id": "a/replication", "path": "stacks/a/replication", "phase": 2, "orphaned": True},
+            {"id": "b/registry-policy", "path": "stacks/b/registry-policy", "phase": 1},
+        ]
+    }
+    ids = [s.id for s in pipelines.manifest_stacks(manifest)]
+    assert ids == ["b/registry-policy"]
+    ids = [s.id for s in pipelines.manifest_stacks(manifest, include_orphaned=True)]
+    assert ids == ["b/registry-policy", "a/replication"]
+
+
+def test_github_outputs_are_one_line_each_and_parse(tmp_path: Path) -> None:
+    _, manifest = rendered(tmp_path, "mesh")
+    phases = pipelines.stack_phases(manifest, "infra/ecr")
+    text = pipelines.github_outputs(phases)
+    assert text.endswith("\n")
+    outputs = dict(line.split("=", 1) for line in text.splitlines())
+    assert set(outputs) == {
+        f"{g}{suffix}"
+        for g in ("phase1", "phase2", "all")
+        for suffix in ("", "_has_stacks", "_count")
+    }
+    assert json.loads(outputs["phase1"]) == phases["phases"][0]["matrix"]
+    assert json.loads(outputs["phase2"]) == phases["phases"][1]["matrix"]
+    assert json.loads(outputs["all"]) == phases["all"]["matrix"]
+    assert outputs["phase1_count"] == "3" and outputs["all_count"] == "6"
+
+
+def test_directory_is_joined_cleanly() -> None:
+    manifest = {"stacks": [{"id": "a/replication", "path": "stacks/a/replication", "phase": 2}]}
+    for directory, expected in (
+        (".", "stacks/a/replication"),
+        ("", "stacks/a/replication"),
+        ("infra/ecr/", "infra/ecr/stacks/a/replication"),
+        ("./infra/ecr", "infra/ecr/stacks/a/replication"),
+    ):
+        entry = pipelines.stack_phases(manifest, directory)["all"]["matrix"]["include"][0]
+        assert entry["dir"] == expected, directory
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        ({}, "no 'stacks' list"),
+        ({"stacks": [{"id": "a/x", "path": "stacks/a/x", "phase": 3}]}, "'phase' must be"),
+        ({"stacks": [{"id": "a/x", "path": "../../etc", "phase": 1}]}, "inside the directory"),
+        ({"stacks": [{"id": "a/x", "path": "/etc", "phase": 1}]}, "inside the directory"),
+        ({"stacks": [{"path": "stacks/a/x", "phase": 1}]}, "'id' must be a string"),
+        (
+            {"stacks": [{"id": "a/x", "path": "stacks/a/x", "phase": 1, "depends_on": "b"}]},
+            "depends_on: expected a list",
+        ),
+        (
+            {
+                "stacks": [
+                    {"id": "a/x", "path": "stacks/a/x", "phase": 1},
+                    {"id": "a/x", "path": "stacks/a/y", "phase": 1},
+                ]
+            },
+            "appears twice",
+        ),
+    ],
+)
+def test_a_malformed_manifest_is_a_clear_error(manifest: dict[str, Any], message: str) -> None:
+    with pytest.raises(pipelines.ManifestShapeError, match=message):
+        pipelines.stack_phases(manifest)
+
+
+# --- GitLab ---------------------------------------------------------------------------------------
+
+
+def test_gitlab_child_pipeline_orders_phases_by_stage(tmp_path: Path) -> None:
+    _, manifest = rendered(tmp_path, "hub-and-spoke")
+    text = pipelines.gitlab_child_pipeline(
+        manifest,
+        "infra/ecr",
+        pipelines.GitlabOptions(
+            job_prefix="apply", extends=".tfgen-apply", includes=(".gitlab/tfgen-jobs.yml",)
+        ),
+    )
+    doc = yaml.safe_load(text)
+    assert doc["include"] == [{"local": ".gitlab/tfgen-jobs.yml"}]
+    assert doc["stages"] == ["registry-policy", "replication"]
+    jobs = {k: v for k, v in doc.items() if k not in ("include", "stages")}
+    assert sorted(jobs) == sorted(f"apply {s['id']}" for s in manifest["stacks"])
+    for name, job in jobs.items():
+        assert "needs" not in job  # needs would let a job start before its stage
+        assert job["extends"] == ".tfgen-apply"
+        variables = job["variables"]
+        assert all(isinstance(v, str) for v in variables.values())
+        assert name == f"apply {variables['TFGEN_STACK']}"
+        assert job["stage"] == variables["TFGEN_STACK_KIND"]
+        assert variables["TFGEN_STACK_DIR"] == f"infra/ecr/{variables['TFGEN_STACK_PATH']}"
+    build = jobs["apply build/replication"]["variables"]
+    assert build["TFGEN_ACCOUNT_ID"] == "111111111111"  # a string, never a YAML number
+    assert build["TFGEN_PHASE"] == "2"
+    assert build["TFGEN_DEPENDS_ON"] == (
+        "data/registry-policy,prod/registry-policy,staging/registry-policy"
+    )
+    assert "'111111111111'" in text
+
+
+def test_gitlab_single_stage_for_plans(tmp_path: Path) -> None:
+    _, manifest = rendered(tmp_path, "mesh")
+    doc = yaml.safe_load(
+        pipelines.gitlab_child_pipeline(manifest, ".", pipelines.GitlabOptions(stage="plan"))
+    )
+    assert doc["stages"] == ["plan"]
+    assert "include" not in doc
+    jobs = [v for k, v in doc.items() if k != "stages"]
+    assert len(jobs) == 6 and all(j["stage"] == "plan" for j in jobs)
+    assert all(j["extends"] == ".tfgen-stack" for j in jobs)
+
+
+def test_gitlab_child_pipeline_is_never_empty() -> None:
+    doc = yaml.safe_load(pipelines.gitlab_child_pipeline({"stacks": []}, "infra/ecr"))
+    jobs = {k: v for k, v in doc.items() if k != "stages"}
+    assert list(jobs) == ["plan (no stacks)"]
+    (job,) = jobs.values()
+    assert job["stage"] in doc["stages"] and job["script"]
+    assert "extends" not in job
+
+
+# --- Atlantis -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_atlantis_yaml_has_a_project_per_stack(tmp_path: Path, example: str) -> None:
+    out, manifest = rendered(tmp_path, example)
+    text = pipelines.atlantis_yaml(manifest)
+    doc = yaml.safe_load(text)
+    assert doc["version"] == 3
+    assert doc["parallel_plan"] is True and doc["parallel_apply"] is True
+    assert doc["abort_on_execution_order_fail"] is True
+    projects = doc["projects"]
+    assert len(projects) == len(manifest["stacks"])
+    assert len({p["name"] for p in projects}) == len(projects)
+    by_dir = {p["dir"]: p for p in projects}
+    for stack in manifest["stacks"]:
+        project = by_dir[stack["path"]]
+        assert project["name"] == stack["id"].replace("/", "-")
+        assert project["execution_order_group"] == (1 if stack["kind"] == "registry-policy" else 2)
+        assert project["autoplan"]["enabled"] is True
+        when = project["autoplan"]["when_modified"]
+        assert "*.tf" in when
+        module_patterns = [w for w in when if "modules/" in w]
+        assert len(module_patterns) == len(stack["modules"])
+        for module, pattern in zip(sorted(stack["modules"]), module_patterns, strict=True):
+            assert pattern == f"../../../{module}/*.tf"
+            # The pattern, taken from the stack's directory, names the module's files.
+            target = posixpath.normpath(posixpath.join(stack["path"], posixpath.dirname(pattern)))
+            assert target == module
+            assert list((out / target).glob("*.tf"))
+        assert "workflow" not in project
+    # every registry-policy group precedes every replication group
+    groups = [p["execution_order_group"] for p in projects]
+    assert groups == sorted(groups)
+
+
+def test_atlantis_dir_prefix_and_workflow(tmp_path: Path) -> None:
+    _, manifest = rendered(tmp_path, "hub-and-spoke")
+    doc = yaml.safe_load(
+        pipelines.atlantis_yaml(manifest, dir_prefix="infra/ecr/", workflow="tfgen")
+    )
+    assert {p["dir"] for p in doc["projects"]} == {
+        f"infra/ecr/{s['path']}" for s in manifest["stacks"]
+    }
+    assert {p["workflow"] for p in doc["projects"]} == {"tfgen"}
+    # module paths stay relative to the project dir, whatever the prefix
+    assert all(
+        w.startswith("../../../modules/") or not w.startswith("..")
+        for p in doc["projects"]
+        for w in p["autoplan"]["when_modified"]
+    )
+
+
+def test_atlantis_yaml_is_deterministic(tmp_path: Path) -> None:
+    _, manifest = rendered(tmp_path, "mesh")
+    first = pipelines.atlantis_yaml(manifest)
+    shuffled = dict(manifest, stacks=list(manifest["stacks"]))
+    random.Random(7).shuffle(shuffled["stacks"])
+    assert pipelines.atlantis_yaml(shuffled) == first
+    assert first.startswith("# Generated by tfgen")
+
+
+def test_atlantis_rejects_colliding_project_names() -> None:
+    manifest = {
+        "stacks": [
+            {"id": "a-b/x", "path": "stacks/a-b/x", "phase": 1},
+            {"id": "a/b-x", "path": "stacks/a/b-x", "phase": 1},
+        ]
+    }
+    with pytest.raises(pipelines.ManifestShapeError, match="both be Atlantis project"):
+        pipelines.atlantis_yaml(manifest)
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+
+def test_stacks_command_json_and_formats(tmp_path: Path) -> None:
+    out, manifest = rendered(tmp_path, "hub-and-spoke")
+    runner = CliRunner()
+    result = runner.invoke(stacks_command, [str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == pipelines.stack_phases(manifest, out.as_posix())
+    result = runner.invoke(stacks_command, [str(out), "--format", "github"])
+    assert result.exit_code == 0
+    assert result.stdout == pipelines.github_outputs(
+        pipelines.stack_phases(manifest, out.as_posix())
+    )
+    result = runner.invoke(
+        stacks_command,
+        [str(out), "--format", "gitlab", "--include", "a.yml", "--extends", ".x", "--stage", "p"],
+    )
+    assert result.exit_code == 0
+    doc = yaml.safe_load(result.stdout)
+    assert doc["include"] == [{"local": "a.yml"}] and doc["stages"] == ["p"]
+    result = runner.invoke(stacks_command, [str(out)])
+    assert result.exit_code == 0
+    for stack in manifest["stacks"]:
+        assert stack["id"] in result.stdout
+
+
+def test_stacks_command_errors_are_messages(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(stacks_command, [str(tmp_path), "--json"])
+    assert result.exit_code == 1
+    assert "tfgen.manifest.json not found" in result.stderr
+    assert "Traceback" not in result.output
+    (tmp_path / "tfgen.manifest.json").write_text("{not json")
+    result = runner.invoke(stacks_command, [str(tmp_path)])
+    assert result.exit_code == 1 and "manifest" in result.stderr
+    (tmp_path / "tfgen.manifest.json").write_text('{"manifest_version": 1, "stacks": 3}')
+    result = runner.invoke(stacks_command, [str(tmp_path)])
+    assert result.exit_code == 1 and "no 'stacks' list" in result.stderr
+    result = runner.invoke(stacks_command, [str(tmp_path), "--json", "--format", "gitlab"])
+    assert result.exit_code == 2 and "alternatives" in result.output

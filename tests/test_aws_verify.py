@@ -10,8 +10,10 @@ from click.testing import CliRunner
 
 from tests import moto_server
 from tfgen.aws import canonical
+from tfgen.aws.live import LiveRegistry
+from tfgen.aws.verify import Status, compare
 from tfgen.compile import compile_loaded
-from tfgen.spec import load_spec
+from tfgen.spec import load_spec, load_spec_text
 from tfgen.state import DesiredState
 
 moto_endpoint = moto_server.moto_endpoint
@@ -278,3 +280,23 @@ def test_canonical_statement_equivalences() -> None:
     assert canonical.statement_key({**a, "Principal": "*"}, "aws") == canonical.statement_key(
         {**a, "Principal": {"AWS": ["*"]}}, "aws"
     )
+
+
+def test_creation_templates_are_compared_where_the_api_exists() -> None:
+    # moto lacks the API, so live templates are given in DescribeRepositoryCreationTemplates shape.
+    state = compile_loaded(
+        load_spec_text(SPEC + "creation_templates:\n  - {accounts: [prod], prefix: ROOT}\n")
+    )
+    prod = next(r for r in state.registries if r.label == "prod/eu-west-1")
+    policy = prod.registry_policy()
+    same = {**prod.creation_templates[0].to_api(), "description": "", "resourceTags": []}
+    live = LiveRegistry("prod", PROD, "eu-west-1", None, policy, (same,))
+    assert compare(prod, live).status is Status.IN_SYNC
+    changed = {**same, "imageTagMutability": "IMMUTABLE"}
+    other = {**same, "prefix": "legacy"}
+    verdict = compare(prod, LiveRegistry("prod", PROD, "eu-west-1", None, policy, (changed, other)))
+    assert verdict.status is Status.DRIFT
+    assert [d.format() for d in verdict.differences] == [
+        "creation template 'ROOT': changed: imageTagMutability is 'IMMUTABLE' live, 'MUTABLE' in tfgen"
+    ]
+    assert verdict.notes == ("has creation templates tfgen does not manage: legacy",)

@@ -53,9 +53,9 @@ def import_templates(
     settings: dict[str, dict[str, Any]] = {}
     unread = [r.label for r in live if r.creation_templates is None]
     if unread:
-        where = "" if len(unread) == len(live) else f" from {', '.join(unread)}"
+        which = "" if len(unread) == len(live) else f" from {', '.join(unread)}"
         notes.append(
-            f"creation templates not imported{where}: the endpoint does not implement "
+            f"creation templates not imported{which}: the endpoint does not implement "
             "DescribeRepositoryCreationTemplates"
         )
     for registry in live:

@@ -236,10 +236,6 @@ def test_unsafe_tag_is_refused_with_its_line() -> None:
     assert issue.message.startswith("malformed YAML: could not determine a constructor")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: load.py ignores tags on mappings and sequences (yaml.safe_load refuses these)",
-)
 @pytest.mark.parametrize(
     "text", ["b: !!python/object/apply:os.system ['true']\n", "b: !custom {k: 1}\n"]
 )
@@ -338,14 +334,12 @@ def test_empty_spec(text: str) -> None:
     assert issue.message == "the spec is empty; start with 'version: 1'"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: '---' or '~' alone loads as None, not 'empty'")
 @pytest.mark.parametrize("text", ["---\n", "~\n", "--- # nothing\n...\n"])
 def test_empty_document_is_an_empty_spec(text: str) -> None:
     issue = only_error(text)
     assert issue.message == "the spec is empty; start with 'version: 1'"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: '<<' of a scalar (or a list holding one) is ignored")
 @pytest.mark.parametrize("text", ["a:\n  <<: 5\n  x: 1\n", "s: &s {k: 1}\na:\n  <<: [*s, x]\n"])
 def test_merge_of_a_non_mapping_is_an_error(text: str) -> None:
     issue = only_error(text)

@@ -15,7 +15,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -181,18 +180,6 @@ def model_of(spec: dict[str, Any]) -> Model:
             m.problems.append(f"{key} has {len(rules)} rules")
         if len(unique) > limits.UNIQUE_DESTINATIONS_PER_REGISTRY.value:
             m.problems.append(f"{key} has {len(unique)} unique destinations")
-    managed = {*m.rules, *m.grants}
-    for name, policy in spec.get("registry_policies", {}).items():
-        sids = [s["Sid"] for s in policy["statements"] if "Sid" in s]
-        if len(sids) != len(set(sids)):
-            m.problems.append(f"registry_policies.{name} repeats a Sid")
-        regions = policy.get("regions")
-        if regions is None:
-            regions = sorted(r for n, r in managed if n == name)
-            if not regions:
-                m.problems.append(f"registry_policies.{name} has no Region")
-        for region in regions:
-            m.statements[(name, region)].extend(policy["statements"])
     for i, template in enumerate(spec.get("creation_templates", [])):
         for name in template["accounts"]:
             regions = template.get("regions")
@@ -207,6 +194,19 @@ def model_of(spec: dict[str, Any]) -> Model:
                     m.problems.append(f"creation_templates[{i}]: prefix twice in {name}/{region}")
                     continue
                 m.templates[(name, region)].append(template["prefix"])
+    # Templates first: a registry that only holds a template is managed, so it gets the policy.
+    managed = {*m.rules, *m.grants, *(k for k, v in m.templates.items() if v)}
+    for name, policy in spec.get("registry_policies", {}).items():
+        sids = [s["Sid"] for s in policy["statements"] if "Sid" in s]
+        if len(sids) != len(set(sids)):
+            m.problems.append(f"registry_policies.{name} repeats a Sid")
+        regions = policy.get("regions")
+        if regions is None:
+            regions = sorted(r for n, r in managed if n == name)
+            if not regions:
+                m.problems.append(f"registry_policies.{name} has no Region")
+        for region in regions:
+            m.statements[(name, region)].extend(policy["statements"])
     return m
 
 
@@ -459,11 +459,6 @@ def test_policy_size_limit(sources: int) -> None:
 # ---- known bugs ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: compile.py lists a registry that has nothing to manage when registry_policies "
-    "gives Regions but no statements",
-)
 def test_policy_without_statements_adds_no_registry() -> None:
     spec = specgen.spec(
         specgen.accounts(2),

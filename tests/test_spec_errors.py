@@ -290,8 +290,8 @@ LIMIT_CASES = {
     ),
     "twenty-six-unique-destinations-across-two-rules": Generated(
         lambda: specgen.many_destinations([13, 13]),
-        '"fan-0"',
-        "replication[0]",
+        '"fan-1"',  # the entry whose rule adds the 26th destination
+        "replication[1].to",
         [
             "registry hub/us-east-1 replicates to 26 unique destinations",
             f"at most {limits.UNIQUE_DESTINATIONS_PER_REGISTRY.value} unique destinations",
@@ -300,7 +300,7 @@ LIMIT_CASES = {
     "twenty-six-destinations-in-one-rule": Generated(
         lambda: specgen.many_destinations([26]),
         '"fan-0"',
-        "replication[0]",
+        "replication[0].to",
         ["replicates to 26 unique destinations"],
         errors=2,
     ),

@@ -39,6 +39,9 @@ class _Registry:
     statements: list[Mapping[str, Any]] = field(default_factory=list)
     templates: list[CreationTemplate] = field(default_factory=list)
 
+    def is_empty(self) -> bool:
+        return not (self.rules or self.sources or self.statements or self.templates)
+
 
 def compile_spec(spec: Spec) -> tuple[DesiredState, list[Issue]]:
     """Compile a checked spec. Returns the state and the issues (errors and warnings) found."""
@@ -55,8 +58,17 @@ def compile_spec(spec: Spec) -> tuple[DesiredState, list[Issue]]:
     registries: dict[Key, _Registry] = defaultdict(_Registry)
     receives: dict[str, list[str]] = defaultdict(list)  # account → Regions it receives in
     _compile_rules(spec, accounts, registries, receives, issues)
-    _compile_policies(spec, registries, issues)
     _compile_templates(spec, registries, receives, issues)
+    _compile_policies(spec, registries, issues)
+    for key in [k for k, reg in registries.items() if reg.is_empty()]:
+        del registries[key]  # e.g. registry_policies with no statements: nothing to manage there
+        issues.append(
+            Issue(
+                ("registry_policies", key[0]),
+                f"nothing to manage in {key[0]}/{key[1]}: no statements, no rules, no templates",
+                Severity.WARNING,
+            )
+        )
 
     states = tuple(
         RegistryState(
@@ -118,6 +130,14 @@ def _compile_rules(
                         continue  # a registry never replicates to itself; lets mesh specs work
                     dest = Destination(dest_region, dest_id)
                     if dest in destinations:
+                        issues.append(
+                            Issue(
+                                ("replication", i, "to"),
+                                f"{target.account}/{dest_region} is listed twice; it is one "
+                                "destination",
+                                Severity.WARNING,
+                            )
+                        )
                         continue
                     destinations.append(dest)
                     if dest_region not in receives[target.account]:
@@ -226,7 +246,6 @@ def _check_template_sizes(
 def _check_registry(state: RegistryState, reg: _Registry, issues: list[Issue]) -> None:
     rules = state.rules
     if rules:
-        entry_path: Path = ("replication", rules[0].entry)
         lim = limits.RULES_PER_REGISTRY
         if len(rules) > lim.value:
             entries = ", ".join(f"replication[{r.entry}]" for r in rules)
@@ -262,9 +281,10 @@ def _check_registry(state: RegistryState, reg: _Registry, issues: list[Issue]) -
                 )
         lim = limits.UNIQUE_DESTINATIONS_PER_REGISTRY
         if len(unique) > lim.value:
+            crossing = list(unique.values())[lim.value]  # the entry that adds the 26th
             issues.append(
                 Issue(
-                    entry_path,
+                    ("replication", crossing, "to"),
                     f"registry {state.label} replicates to {len(unique)} unique destinations; at "
                     f"most {lim.value} {lim.what} ({lim.source})",
                 )
@@ -321,7 +341,7 @@ def _warn_chains(
 def compile_loaded(loaded: LoadedSpec) -> DesiredState:
     """Compile a loaded spec; raise SpecError (with file and line) if any registry breaks a limit."""
     state, issues = compile_spec(loaded.spec)
-    located = [loaded.positions.issue(i) for i in issues]
+    located = list(dict.fromkeys(loaded.positions.issue(i) for i in issues))
     if any(i.severity is Severity.ERROR for i in located):
         raise SpecError([*loaded.warnings, *located])
     return replace(state, warnings=(*loaded.warnings, *located))

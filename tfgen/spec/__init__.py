@@ -7,13 +7,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from tfgen.constants import GRANT_SID
 from tfgen.spec.checks import check_spec
 from tfgen.spec.issues import Issue, Severity, SpecError
 from tfgen.spec.load import Document, Positions, load_file, load_text
 from tfgen.spec.lockfile import lock_for
 from tfgen.spec.model import Spec, pydantic_issues
 from tfgen.spec.targets import expand_targets
-from tfgen.constants import GRANT_SID
 
 DEFAULT_SPEC = "tfgen.yaml"
 
@@ -31,18 +31,16 @@ class LoadedSpec:
 
 def validate_document(document: Document) -> LoadedSpec:
     positions = document.positions
-    if isinstance(document.data, dict) and document.data.get("version") not in (1, None):
-        raise SpecError(
-            [
-                positions.issue(
-                    Issue(
-                        ("version",),
-                        f"spec version {document.data.get('version')!r} is not supported by this "
-                        "tfgen; it reads version 1",
-                    )
-                )
-            ]
-        )
+    if document.data is None:
+        raise SpecError([positions.issue(Issue((), "the spec is empty; start with 'version: 1'"))])
+    version = document.data.get("version") if isinstance(document.data, dict) else None
+    if version is not None and (type(version) is not int or version != 1):
+        if isinstance(version, int | float) and not isinstance(version, bool):
+            message = f"spec version {version} is not supported by this tfgen; it reads version 1"
+        else:
+            kind = "a string" if isinstance(version, str) else f"a {type(version).__name__}"
+            message = f"version must be the number 1, not {kind} ({version!r}); write 'version: 1'"
+        raise SpecError([positions.issue(Issue(("version",), message))])
     try:
         spec = Spec.model_validate(document.data)
     except ValidationError as exc:

@@ -6,7 +6,6 @@ Limits that need the per-registry view (rules, destinations, policy size) are ch
 
 from __future__ import annotations
 
-import itertools
 import re
 import string
 from collections.abc import Iterable
@@ -271,6 +270,7 @@ def _check_filters(filters: list[str], path: Path, issues: list[Issue]) -> None:
             f"{len(filters)} filters; at most {limit.value} {limit.what} ({limit.source})",
         )
     seen: dict[str, int] = {}
+    valid: dict[str, int] = {}
     for k, value in enumerate(filters):
         where = (*path, k)
         if value in seen:
@@ -278,10 +278,11 @@ def _check_filters(filters: list[str], path: Path, issues: list[Issue]) -> None:
             continue
         seen[value] = k
         if not limits.FILTER_MIN_LENGTH.value <= len(value) <= limits.FILTER_MAX_LENGTH.value:
+            chars = "character" if len(value) == 1 else "characters"
             _error(
                 issues,
                 where,
-                f"filter {value!r} has {len(value)} characters; a filter has "
+                f"filter {value!r} has {len(value)} {chars}; a filter has "
                 f"{limits.FILTER_MIN_LENGTH.value} to {limits.FILTER_MAX_LENGTH.value}",
             )
         elif value != value.lower() and _FILTER.match(value.lower()):
@@ -299,13 +300,17 @@ def _check_filters(filters: list[str], path: Path, issues: list[Issue]) -> None:
                 f"filter {value!r} is not a repository name prefix: lowercase letters, "
                 f"digits, '.', '_', '-' and '/'-separated parts{hint}",
             )
-    ordered = sorted(seen)
-    for a, b in itertools.pairwise(ordered):
-        if b.startswith(a):
+        else:
+            valid[value] = k
+    # At most 100 filters: comparing every pair is cheap and, unlike neighbours in sorted
+    # order, finds 'abd' covered by 'ab' when 'abc' sits between them.
+    for value, k in valid.items():
+        cover = min((f for f in valid if f != value and value.startswith(f)), key=len, default=None)
+        if cover is not None:
             _warn(
                 issues,
-                (*path, seen[b]),
-                f"filter '{b}' is already covered by filter '{a}' "
+                (*path, k),
+                f"filter '{value}' is already covered by filter '{cover}' "
                 "(filters are prefixes), so it has no effect",
             )
 

@@ -75,10 +75,36 @@ def format_path(path: Path) -> str:
     return out
 
 
+def _distance(a: str, b: str) -> int:
+    """Edit distance counting a swap of two neighbouring letters as one edit (Damerau)."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
 def did_you_mean(value: object, candidates: Iterable[str]) -> str:
-    """' (did you mean 'x'?)' for the closest candidate, or a short list of what is allowed."""
+    """'; did you mean 'x'?' for the closest candidate(s), or a short list of what is allowed."""
     options = sorted(set(candidates))
-    close = difflib.get_close_matches(str(value), options, n=1, cutoff=0.6)
+    text = str(value)
+    if options:
+        scored = sorted((_distance(text, o), o) for o in options)
+        best = scored[0][0]
+        if best <= max(1, len(text) // 4):
+            tied = [o for d, o in scored if d == best]
+            if len(tied) == 1:
+                return f"; did you mean '{tied[0]}'?"
+            return "; did you mean one of: " + ", ".join(f"'{o}'" for o in tied[:4]) + "?"
+        starts = [o for o in options if len(text) >= 3 and o.startswith(text)]
+        if len(starts) == 1:
+            return f"; did you mean '{starts[0]}'?"
+    close = difflib.get_close_matches(text, options, n=1, cutoff=0.75)
     if close:
         return f"; did you mean '{close[0]}'?"
     if not options:

@@ -69,8 +69,19 @@ def load_text(text: str, file: str = "tfgen.yaml") -> Document:
         raise SpecError([Issue((), f"malformed YAML: {exc}", file=file)]) from None
     if issues:
         raise SpecError(issues)
-    if data is _EMPTY:
-        raise SpecError([Issue((), "the spec is empty; start with 'version: 1'", file=file)])
+    if data is _EMPTY or data is None:
+        line, column = positions.locate(())
+        raise SpecError(
+            [
+                Issue(
+                    (),
+                    "the spec is empty; start with 'version: 1'",
+                    line=line,
+                    column=column,
+                    file=file,
+                )
+            ]
+        )
     return Document(data, positions)
 
 
@@ -91,6 +102,7 @@ _EMPTY = object()
 _resolver = yaml.resolver.Resolver()
 _IMPLICIT_FIRST = frozenset(k for k in _resolver.yaml_implicit_resolvers if k is not None)
 _STR_TAG = "tag:yaml.org,2002:str"
+_COLLECTION_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
 @dataclass(slots=True)
@@ -135,6 +147,7 @@ class _Builder:
                     )
                 self._value(self.anchors[event.anchor], event, alias=True)
             elif kind is yaml.DocumentStartEvent:
+                self.positions.marks.setdefault((), _mark(event))
                 self.documents += 1
                 if self.documents > 1:
                     raise yaml.MarkedYAMLError(
@@ -161,6 +174,8 @@ class _Builder:
             path = (*self.stack[-1].path, "?")
             self.stack[-1].key = "?"
         self.positions.marks.setdefault(path, _mark(event))
+        if event.tag not in _COLLECTION_TAGS:
+            self._issue(event, f"unsupported YAML tag {event.tag}; a spec holds plain data", path)
         self.stack.append(_Frame(container, path, event.anchor))
 
     def _close(self) -> None:
@@ -178,6 +193,8 @@ class _Builder:
         if event is not None and not alias and getattr(event, "anchor", None):
             self.anchors[event.anchor] = value
         if not self.stack:
+            if event is not None:
+                self.positions.marks.setdefault((), _mark(event))
             self.result = value
             return
         frame = self.stack[-1]
@@ -212,11 +229,17 @@ class _Builder:
         key, frame.key = frame.key, _EMPTY
         if key is _MERGE_TAG:
             sources = value if isinstance(value, list) else [value]
+            if not all(isinstance(m, dict) for m in sources):
+                self._issue(
+                    event,
+                    "a merge key '<<' takes a mapping or a list of mappings (usually *anchors)",
+                    frame.path,
+                )
             frame.merges.extend(m for m in sources if isinstance(m, dict))
         elif key is not _DUPLICATE:
             container[key] = value
 
-    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+    def _scalar(self, event: Any) -> Any:
         value = event.value
         tag = event.tag
         if tag is None or tag == "!":
@@ -224,7 +247,7 @@ class _Builder:
                 return value
             if value == "<<" or (value and value[0] not in _IMPLICIT_FIRST):
                 return value
-            tag = _resolver.resolve(yaml.ScalarNode, value, (True, False))
+            tag = _resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
         if tag == _STR_TAG:
             return value
         try:
@@ -240,8 +263,8 @@ class _Builder:
             ) from None
 
     def _issue(self, event: Any, message: str, path: Path | None = None) -> None:
-        line, column = _mark(event) if event is not None else (None, None)
         where = path if path is not None else (self.stack[-1].path if self.stack else ())
+        line, column = _mark(event) if event is not None else self.positions.locate(where)
         self.issues.append(
             Issue(where, message, line=line, column=column, file=self.positions.file)
         )

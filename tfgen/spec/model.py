@@ -48,8 +48,8 @@ class Defaults(_Model):
 
 def _account_id(value: Any) -> Any:
     # YAML reads an unquoted 12-digit id as an int; accept it rather than make users quote.
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**12:
-        return f"{value:012d}" if len(str(value)) == 12 else str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # the 12-digit check then explains what is wrong with it
     return value
 
 
@@ -175,6 +175,8 @@ _TYPE_NAMES = {
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({'true' if value else 'false'})"
     kind = {
         bool: "a boolean",
         int: "an integer",

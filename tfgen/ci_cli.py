@@ -7,17 +7,34 @@ not when this module is imported, so tfgen.cli may import this module at any poi
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console
 
 from tfgen.errors import TfgenError
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_SPEC = "tfgen.yaml"
+PIPE_WIDTH = 120  # tables written to a file or a CI log: wider than rich's 80 columns
+
+
+def _stdout() -> Console:
+    """The stdout console; when stdout is not a terminal (a CI log, a file) and COLUMNS is not
+    set, one 120 columns wide so tables stay readable."""
+    from tfgen import console
+
+    out = console.out
+    if out.is_terminal or os.environ.get("COLUMNS"):
+        return out
+    return Console(
+        file=sys.stdout, width=PIPE_WIDTH, no_color=True, highlight=False, soft_wrap=True
+    )
 
 
 def _handled(func: F) -> F:
@@ -65,7 +82,6 @@ def explain(spec: Path, fmt: str, as_json: bool) -> None:
       tfgen explain tfgen.yaml --format dot | dot -Tsvg > topology.svg
       tfgen explain tfgen.yaml --json | jq '.replication[].text'
     """
-    from tfgen import console
     from tfgen import explain as ex
     from tfgen.compile import compile_loaded
     from tfgen.spec import load_spec
@@ -77,8 +93,9 @@ def explain(spec: Path, fmt: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(ex.to_json(explanation, state.warnings), indent=2))
     elif fmt == "text":
+        out = _stdout()
         for item in ex.renderables(explanation):
-            console.out.print(item)
+            out.print(item)
     else:
         click.echo(ex.render(explanation, fmt), nl=False)
 
@@ -254,7 +271,7 @@ def _print_table(phases: dict[str, Any]) -> None:
     for row in pipelines.table_rows(phases):
         table.add_row(*row)
     if phases["count"]:
-        console.out.print(table)
+        _stdout().print(table)
     for name in pipelines.empty_phases(phases):
         console.info(f"phase {name}: no stacks")
     console.info(f"{phases['count']} stack(s) in {phases['directory']}")

@@ -369,3 +369,18 @@ def test_stacks_command_errors_are_messages(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "no 'stacks' list" in result.stderr
     result = runner.invoke(stacks_command, [str(tmp_path), "--json", "--format", "gitlab"])
     assert result.exit_code == 2 and "alternatives" in result.output
+
+
+def test_atlantis_location_is_the_repository_root(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    out = tmp_path / "infra" / "ecr"
+    out.mkdir(parents=True)
+    assert pipelines.atlantis_location(out) == (tmp_path.resolve() / "atlantis.yaml", "infra/ecr")
+    assert pipelines.atlantis_location(tmp_path) == (tmp_path.resolve() / "atlantis.yaml", "")
+    elsewhere = tmp_path / "outside"
+    (elsewhere / "x").mkdir(parents=True)
+    (elsewhere / "x" / ".git").write_text("gitdir: ../..\n")  # a worktree: .git is a file
+    assert pipelines.atlantis_location(elsewhere / "x") == (
+        (elsewhere / "x").resolve() / "atlantis.yaml",
+        "",
+    )

@@ -2,7 +2,8 @@
 a child pipeline (GitLab CI) and an `atlantis.yaml` (Atlantis).
 
 Pure: every function takes the manifest as loaded from `DIR/tfgen.manifest.json` (a dict; see
-docs/architecture.md) and returns data or text; nothing here reads or writes files. Output is
+docs/architecture.md) and returns data or text; nothing here writes files, and only
+`atlantis_location` looks at the file system. Output is
 deterministic: stacks in (phase, id) order, keys in a fixed order.
 
 Phase 1 (`registry-policy`) must be applied before phase 2 (`replication`): an image pushed while a
@@ -15,6 +16,7 @@ import json
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -321,6 +323,19 @@ def atlantis_yaml(
         "# before replication stacks (group 2).\n"
     )
     return header + _dump(doc)
+
+
+def atlantis_location(out_dir: Path) -> tuple[Path, str]:
+    """Where `atlantis.yaml` goes for a tree rendered into `out_dir`, and the `dir_prefix` to give
+    `atlantis_yaml`: Atlantis reads the file at the repository root only, so it is the nearest
+    ancestor of `out_dir` (itself included) that holds `.git`; without one, `out_dir` itself.
+    The only function here that looks at the file system (it does not write)."""
+    out = out_dir.resolve()
+    for root in (out, *out.parents):
+        if (root / ".git").exists():
+            prefix = out.relative_to(root).as_posix()
+            return root / "atlantis.yaml", "" if prefix == "." else prefix
+    return out / "atlantis.yaml", ""
 
 
 # --- a readable table -----------------------------------------------------------------------------

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 NOTICE = (
     "ECR replicates only images pushed after a replication rule exists: images pushed before "
     "the rule (or before its destination was added) are never copied, and ECR has no way to "
-    "replicate them later. To fill a gap, push the image to the source again (a new push of a "
-    "tag triggers replication)."
+    "replicate them later. To fill a gap, push the image to the source again now that the rule "
+    "exists (for example under a new tag): ECR replicates on push only."
 )
 
 

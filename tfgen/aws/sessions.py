@@ -108,7 +108,11 @@ class Sessions:
     def preflight(self) -> None:
         """Fail once, up front, when there are no credentials at all (rather than per registry)."""
         with self._lock:
-            if self.base().get_credentials() is None:
+            try:
+                credentials = self.base().get_credentials()
+            except BotoCoreError as exc:
+                raise explain(exc, "loading the AWS credentials") from None
+            if credentials is None:
                 raise AwsError(
                     "no AWS credentials were found; set AWS_PROFILE or pass --profile, or export "
                     "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"

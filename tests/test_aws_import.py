@@ -262,6 +262,12 @@ def test_options_are_checked(aws: moto_server.MotoAws, tmp_path: Path) -> None:
         moto_server.tfgen_cli(), ["import", f"--account=a={BUILD}", "--regions=us-east-1,moon-1"]
     )
     assert "--regions: 'moon-1' is not a Region where ECR is available" in bad.output
+    bad = runner.invoke(
+        moto_server.tfgen_cli(),
+        ["import", f"--account=a={BUILD}", "--regions=us-east-1", "--role-arn=arn:{acct}"],
+    )
+    assert bad.exit_code == 1
+    assert "the only placeholders are {account_id} and {account}" in bad.output
     stdout = runner.invoke(
         moto_server.tfgen_cli(),
         ["import", *ACCOUNTS, REGIONS, f"--role-arn={ROLE}", "--out=-"],

@@ -72,14 +72,26 @@ def account_states(
     accounts: dict[str, str], role_arn: str | None, partition: str
 ) -> dict[str, AccountState]:
     return {
-        name: AccountState(
-            name,
-            account_id,
-            partition,
-            role_arn.format(account=name, account_id=account_id) if role_arn else None,
-        )
+        name: AccountState(name, account_id, partition, _role(role_arn, name, account_id))
         for name, account_id in accounts.items()
     }
+
+
+def _role(template: str | None, name: str, account_id: str) -> str | None:
+    if template is None:
+        return None
+    try:
+        role = template.format(account=name, account_id=account_id)
+    except (KeyError, IndexError, ValueError):
+        raise TfgenError(
+            f"--role-arn {template!r}: the only placeholders are {{account_id}} and {{account}}"
+        ) from None
+    if not re.match(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/", role):
+        raise TfgenError(
+            f"--role-arn {template!r} gives {role!r}, not a role ARN like "
+            "'arn:aws:iam::{account_id}:role/NAME'"
+        )
+    return role
 
 
 class _Dumper(yaml.SafeDumper):

@@ -109,7 +109,8 @@ def needs(job: dict[str, Any]) -> list[str]:
 
 
 def test_github_triggers(workflow: dict[str, Any]) -> None:
-    on = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    on: dict[str, Any] = workflow.get("on") or workflow[True]  # type: ignore[index]
+    # (YAML 1.1 reads a bare `on` key as true)
     assert "pull_request" in on
     assert on["push"]["branches"] == ["main"]
     assert workflow["permissions"] == {"contents": "read"}

@@ -99,7 +99,11 @@ def _templates(client: ECRClient) -> tuple[dict[str, Any], ...]:
             if token
             else client.describe_repository_creation_templates()
         )
-        found.extend(dict(t) for t in page.get("repositoryCreationTemplates", []))
+        # Timestamps are not settings (and not JSON): leave them out.
+        found.extend(
+            {k: v for k, v in t.items() if k not in ("createdAt", "updatedAt")}
+            for t in page.get("repositoryCreationTemplates", [])
+        )
         token = page.get("nextToken")
         if not token:
             return tuple(found)

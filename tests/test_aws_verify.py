@@ -300,3 +300,12 @@ def test_creation_templates_are_compared_where_the_api_exists() -> None:
         "creation template 'ROOT': changed: imageTagMutability is 'IMMUTABLE' live, 'MUTABLE' in tfgen"
     ]
     assert verdict.notes == ("has creation templates tfgen does not manage: legacy",)
+
+
+def test_each_account_is_reached_through_its_role(aws: moto_server.MotoAws, spec: Path) -> None:
+    from tfgen.aws.sessions import Sessions
+
+    sessions = Sessions(_state(spec).accounts)
+    for name, account_id in (("build", BUILD), ("prod", PROD)):
+        registry = sessions.ecr(name, "eu-west-1").describe_registry()
+        assert registry["registryId"] == account_id  # moto acts in the assumed role's account

@@ -236,8 +236,10 @@ def lock(spec: Path, refresh: bool, profile: str | None, role_arn: str | None) -
     A `from`/`to` entry may name `organizational_unit: ou-...` (its accounts and those of all
     its child OUs) or `organization: true` (every account). Only ACTIVE accounts count. The lock
     makes every other command work offline and reproducibly; commit it. Without --refresh only
-    targets missing from the lock are read; with it, all are, and the accounts added or removed
-    are printed.
+    targets missing from the lock are read; with it, all are. Either way the accounts each
+    target gained or lost are printed.
+
+    Exit 0, or 1 on errors.
 
     \b
     Examples:

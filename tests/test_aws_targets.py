@@ -204,3 +204,19 @@ def test_error_translation() -> None:
     assert "the AWS credentials have expired; refresh them" in str(expired)
     assert is_unsupported(client_error("UnknownOperationException"))
     assert not is_unsupported(client_error("AccessDeniedException"))
+
+
+def test_an_entry_whose_targets_are_all_empty_is_an_error(tmp_path: Path) -> None:
+    empty = _lock({"222222222222": ("Prod A", "prod-a")}, {OU: []})
+    spec = SPEC.replace("      - {account: hub, regions: [us-west-2]}\n", "").replace(
+        "eu-weest-1", "eu-west-1"
+    )
+    with pytest.raises(SpecError) as caught:
+        load_spec(_write(tmp_path, spec, empty))
+    messages = [(i.where, i.severity.value, i.message) for i in caught.value.issues]
+    assert (
+        "replication[0].to",
+        "error",
+        "no destination account: every target here is empty",
+    ) in messages
+    assert any("has no active accounts" in m for _, _, m in messages)

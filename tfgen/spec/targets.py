@@ -113,13 +113,17 @@ def expand_targets(
     for i, entry in enumerate(spec.replication):
         base: Path = ("replication", i)
         targets: list[tuple[Endpoint, int, str | None]] = []
+        reported = len(work.issues)
         for j, endpoint in enumerate(entry.to):
             targets.extend((e, j, note) for e, note in _expand(work, endpoint, (*base, "to", j)))
         sources = _expand(work, entry.from_, (*base, "from"))
-        if sources and not targets and any(target_key(t) for t in entry.to):
-            work.issues.append(
-                Issue((*base, "to"), "no destination account: every target here is empty")
-            )
+        if not targets and entry.to:
+            if len(work.issues) == reported or all(
+                i.severity is Severity.WARNING for i in work.issues[reported:]
+            ):
+                work.issues.append(
+                    Issue((*base, "to"), "no destination account: every target here is empty")
+                )
             continue
         for source, note in sources:
             k = len(entries)

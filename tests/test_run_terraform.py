@@ -142,6 +142,7 @@ def test_exit_codes_with_a_failing_plan(tmp_path: Path, any_terraform: Path) -> 
     # One stack's failure does not stop the others.
     assert by_id(data)[P_B]["status"] == "ok"
     assert by_id(data)[P_A]["failed_command"].startswith("terraform plan")
+    assert by_id(data)[P_A]["reason"] == "`plan` exited 1: Unsupported argument"
     result, data = run(any_terraform, root, "plan", "--detailed-exitcode")
     assert result.exit_code == 1  # 1 wins over 2
     assert data["exit_code"] == 1

@@ -14,7 +14,7 @@ from tests import runkit
 from tfgen import report
 from tfgen.run import hashes
 from tfgen.run.errors import LockedError, ManifestError, TerraformNotFoundError
-from tfgen.run.hints import hint_for
+from tfgen.run.hints import first_error, hint_for
 from tfgen.run.lock import DirLock
 from tfgen.run.manifest import load_manifest, log_name, select
 from tfgen.run.model import PlanSummary, Stack, StackResult, Status, StepResult
@@ -52,6 +52,12 @@ def test_hints(output: str, word: str) -> None:
 
 def test_no_hint_for_unknown_failure() -> None:
     assert hint_for("Error: Unsupported argument") == ""
+
+
+def test_first_error() -> None:
+    assert first_error("\nError: Unsupported argument\n\n  on main.tf") == "Unsupported argument"
+    assert first_error("╷\n│ Error: Invalid provider  \n│ more") == "Invalid provider"
+    assert first_error("all good") == ""
 
 
 # --- manifest and hashes --------------------------------------------------------------------

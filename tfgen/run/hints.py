@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+
+_ERROR = re.compile(r"^[\s│]*Error: (.+?)\s*$", re.MULTILINE)
 
 _HINTS: Sequence[tuple[tuple[str, ...], str]] = (
     (
@@ -45,3 +48,9 @@ def hint_for(output: str) -> str:
         if any(needle in output for needle in needles):
             return hint
     return ""
+
+
+def first_error(output: str) -> str:
+    """Terraform's first `Error: ...` summary line, so the report says what went wrong."""
+    match = _ERROR.search(output)
+    return match.group(1) if match else ""

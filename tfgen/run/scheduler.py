@@ -110,6 +110,7 @@ class _Run:
         return all(d in self.results for d in self.order.after.get(stack.id, ()))
 
     def _guarded(self, stack: Stack) -> StackResult:
+        self.listener(Event("step", stack, step="starting"))
         try:
             return self.action(stack)
         except Exception as exc:  # a bug in one stack's handling must not lose the others

@@ -13,7 +13,7 @@ from typing import IO
 
 from tfgen.run import hashes
 from tfgen.run.events import Event, Listener, ignore
-from tfgen.run.hints import hint_for
+from tfgen.run.hints import first_error, hint_for
 from tfgen.run.model import Manifest, PlanSummary, Stack, StackResult, Status, StepResult
 from tfgen.run.summary import human_line, needs_show, parse_stream, with_ecr
 from tfgen.run.terraform import Runner
@@ -114,6 +114,9 @@ class _Steps:
             reason = f"`{step.name}` could not be started: {step.output}"
         else:
             reason = f"`{step.name}` exited {step.returncode}"
+            error = first_error(step.output)
+            if error:
+                reason += f": {error}"
         return self.result(
             Status.FAILED, reason, hint=hint_for(step.output), failed_command=command
         )

@@ -278,5 +278,22 @@ def render(
         stamp.write(out_dir, digest, result.owned, messages)
 
 
+def _register(commands: Sequence[click.Command]) -> None:
+    """Add commands defined below this module (they cannot import it) with the error handler."""
+    for command in commands:
+        if command.callback is not None:
+            command.callback = handle_errors(command.callback)
+        main_group.add_command(command)
+
+
+def _register_all() -> None:
+    from tfgen.aws import cli as aws_cli
+
+    _register(aws_cli.COMMANDS)
+
+
+_register_all()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     main_group.main(args=list(argv) if argv is not None else None, prog_name="tfgen")

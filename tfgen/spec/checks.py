@@ -86,6 +86,13 @@ def check_spec(spec: Spec, grant_sid: str) -> list[Issue]:
 
 
 def _check_accounts(spec: Spec, issues: list[Issue]) -> None:
+    if not spec.accounts:
+        _error(
+            issues,
+            ("accounts",),
+            "must not be empty: define at least one account, or name accounts through an "
+            "Organizations target in 'replication'",
+        )
     owner: dict[str, str] = {}
     for name, account in spec.accounts.items():
         path: Path = ("accounts", name)

@@ -109,7 +109,7 @@ class CreationTemplate(_Model):
 class Spec(_Model):
     version: Literal[1]
     defaults: Defaults = Defaults()
-    accounts: dict[Name, Account] = Field(min_length=1)
+    accounts: dict[Name, Account]  # may be {} when Organizations targets name every account
     replication: list[Replication] = []
     registry_policies: dict[StrictStr, RegistryPolicy] = {}
     creation_templates: list[CreationTemplate] = []

@@ -200,6 +200,8 @@ def test_apply_asks_unless_auto_approve(tmp_path: Path, terraform_bin: Path) -> 
     assert result.exit_code == 1 and "nothing applied" in result.output
     assert "apply a/registry-policy: +1 ~0 -0" in result.output
     assert resources_in_state(root, P_A) == []
+    result, _ = run(terraform_bin, root, "apply", input="")
+    assert result.exit_code == 1 and "pass --auto-approve" in result.output
     result, _ = run(terraform_bin, root, "apply", input="y\n")
     assert result.exit_code == 0, result.output
     assert resources_in_state(root, P_A) == ["null_resource.r"]

@@ -105,6 +105,7 @@ class _Session:
                 "finished; running terraform processes were told to stop and release their locks",
                 style="bold magenta",
                 highlight=False,
+                soft_wrap=True,
             )
         if self.options.json_report:
             report.write_json(self.options.json_report, results, info, code)
@@ -158,7 +159,9 @@ def _guarded(console: Console | None, body: Callable[[], int]) -> int:
     try:
         return body()
     except RunError as exc:
-        (console or Console(stderr=True)).print(f"error: {exc}", style="bold red", markup=False)
+        (console or Console(stderr=True)).print(
+            f"error: {exc}", style="bold red", markup=False, soft_wrap=True
+        )
         return report.EXIT_ERROR
     except KeyboardInterrupt:
         return report.EXIT_INTERRUPTED
@@ -184,6 +187,7 @@ def plan(
                     f"--changed: {len(stacks)} of {len(s.stacks)} stacks changed since their "
                     "last successful apply",
                     highlight=False,
+                    soft_wrap=True,
                 )
             results = s.run(stacks, lambda st: plan_stack(s.ctx, st), "plan")
             return s.finish(results, detailed=detailed_exitcode)
@@ -205,6 +209,12 @@ def _confirm(
     try:
         return ask(f"{verb} {sum(1 for r in pending if r.changes)} stacks?")
     except click.Abort:
+        s.console.print(
+            f"\nno answer: nothing to {verb} (in CI, where nobody can answer, pass --auto-approve)",
+            style="yellow",
+            highlight=False,
+            soft_wrap=True,
+        )
         return False
 
 
@@ -243,9 +253,9 @@ def apply(
                 )
             pending = _pending_from_records(s, stacks)
             if not any(r.changes for r in pending):
-                s.console.print("no changes in the saved plans", highlight=False)
+                s.console.print("no changes in the saved plans", highlight=False, soft_wrap=True)
             elif not _confirm(s, pending, "apply", auto_approve, confirm):
-                s.console.print("nothing applied", style="yellow")
+                s.console.print("nothing applied", style="yellow", soft_wrap=True)
                 return report.EXIT_ERROR
             results = s.run(stacks, lambda st: apply_stack(s.ctx, st), "apply")
             return s.finish(results)
@@ -269,11 +279,13 @@ def destroy(
             if s.interrupts.interrupted or any(not r for r in planned):
                 return s.finish(planned)
             if any(r.changes and r.stack.kind == "replication" for r in planned):
-                s.console.print(REPLICATION_WARNING, style="bold yellow", highlight=False)
+                s.console.print(
+                    REPLICATION_WARNING, style="bold yellow", highlight=False, soft_wrap=True
+                )
             if any(r.changes for r in planned) and not _confirm(
                 s, planned, "destroy", auto_approve, confirm
             ):
-                s.console.print("nothing destroyed", style="yellow")
+                s.console.print("nothing destroyed", style="yellow", soft_wrap=True)
                 return report.EXIT_ERROR
             results = s.run(s.stacks, lambda st: apply_stack(s.ctx, st, destroy=True), "destroy")
             return s.finish(results)

@@ -212,12 +212,13 @@ def stacks(
 
     --json prints {"phases": [{"phase": 1, "name": "registry-policy", "has_stacks": true,
     "count": N, "matrix": {"include": [{"stack", "slug", "path", "dir", "kind", "phase", "account",
-    "account_id", "regions", "depends_on"}, ...]}}, {"phase": 2, ...}]}. Each "matrix" is a
-    GitHub Actions strategy.matrix as is. GitHub fails a job whose matrix is empty: guard it with
+    "account_id", "regions", "depends_on"}, ...]}}, {"phase": 2, ...}], "all": {"has_stacks",
+    "count", "matrix"}}. Each "matrix" is a GitHub Actions strategy.matrix as is; "all" holds every
+    stack, for plans, which need no order. GitHub fails a job whose matrix is empty: guard it with
     has_stacks.
 
     --format github prints phase1=<matrix>, phase1_has_stacks=true|false, phase1_count=N (and the
-    same for phase 2) for `>> "$GITHUB_OUTPUT"`.
+    same for phase2 and all) for `>> "$GITHUB_OUTPUT"`.
 
     --format gitlab prints a child pipeline for `trigger: include: - artifact:` (GitLab's
     parallel:matrix must be static, so a generated child pipeline is how a stack list fans out):

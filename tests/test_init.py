@@ -141,3 +141,13 @@ def test_init_into_a_missing_directory_is_an_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(init_command, [str(tmp_path / "no" / "tfgen.yaml")])
     assert result.exit_code == 1
     assert "is not a directory; create it first" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["explain", "init", "stacks"])
+def test_help_has_an_example_section(name: str) -> None:
+    from tfgen import ci_cli
+
+    command = getattr(ci_cli, name)
+    result = CliRunner().invoke(command, ["--help"])
+    assert result.exit_code == 0
+    assert re.search(r"\n  Examples?:\n    tfgen " + name, result.output), result.output

@@ -12,6 +12,11 @@ from pathlib import Path
 
 import click
 
+try:
+    import jsonschema
+except ImportError:  # not in every environment; validation is then skipped
+    jsonschema = None
+
 from tfgen.commands_run import run_commands
 
 VERSIONS_TF = """terraform {
@@ -143,6 +148,15 @@ def write_shim(path: Path) -> Path:
     path.write_text(SHIM.format(python=sys.executable))
     path.chmod(0o755)
     return path
+
+
+REPORT_SCHEMA = Path(__file__).resolve().parent.parent / "docs" / "report-v1.schema.json"
+
+
+def check_report(data: dict[str, object]) -> None:
+    """Every JSON report the tests see must match the documented schema."""
+    if jsonschema is not None:
+        jsonschema.validate(data, json.loads(REPORT_SCHEMA.read_text()))
 
 
 def cli() -> click.Group:

@@ -117,6 +117,7 @@ def test_interrupt_mid_apply(
     assert f"interrupted ({sig.name})" in output
     assert not state_lock.exists()  # terraform released its lock
     data = json.loads(report.read_text())
+    runkit.check_report(data)
     assert data["status"] == "interrupted" and data["exit_code"] == 130
     stacks = {s["id"]: s for s in data["stacks"]}
     assert stacks[policy]["status"] == "interrupted"

@@ -35,6 +35,8 @@ def run(
     report.unlink(missing_ok=True)
     result = tfgen(terraform, command, str(root), "--json", str(report), *args, input=input)
     data = json.loads(report.read_text()) if report.exists() else {}
+    if data:
+        runkit.check_report(data)
     return result, data
 
 

@@ -17,7 +17,16 @@ from tfgen.run.errors import LockedError, ManifestError, TerraformNotFoundError
 from tfgen.run.hints import first_error, hint_for
 from tfgen.run.lock import DirLock
 from tfgen.run.manifest import load_manifest, log_name, select
-from tfgen.run.model import PlanSummary, Stack, StackResult, Status, StepResult
+from tfgen.run.model import (
+    GrantDelta,
+    PlanSummary,
+    ReplicationDelta,
+    ResourceChange,
+    Stack,
+    StackResult,
+    Status,
+    StepResult,
+)
 from tfgen.run.scheduler import apply_order, destroy_order, run_stacks, unordered
 from tfgen.run.terraform import ProcessGroups, check_version, find_terraform, parse_version
 
@@ -331,7 +340,28 @@ def test_json_report_shape() -> None:
     assert first["commands"][0]["exit_code"] == 2
     assert first["summary"]["add"] == 2
     assert second["hint"] == "h" and second["summary"] is None
-    json.dumps(data)
+    runkit.check_report(json.loads(json.dumps(data)))
+
+
+def test_json_report_with_ecr_summary_matches_schema() -> None:
+    pytest.importorskip("jsonschema")
+    summary = PlanSummary(
+        add=1,
+        change=1,
+        replication=(
+            ReplicationDelta(
+                "r",
+                rules_added=("all repositories -> 2/us-east-1",),
+                destinations_added=("2/us-east-1",),
+            ),
+        ),
+        grants=(GrantDelta("g", principals_added=("arn:aws:iam::1:root",), sids_added=("S",)),),
+        resources=(ResourceChange("g", "aws_ecr_registry_policy", "create"),),
+    )
+    results = [StackResult(P1, "plan", Status.OK, summary=summary, changes=True, started=1.5)]
+    data = report.report_dict(results, _info(), 2)
+    runkit.check_report(data)
+    assert data["stacks"][0]["summary"]["grants"][0]["sids_added"] == ["S"]
 
 
 def test_markdown_stays_under_github_limit() -> None:

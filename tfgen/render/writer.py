@@ -44,6 +44,7 @@ class SyncResult:
     orphaned_stacks: tuple[str, ...]  # in the previous manifest, gone from the spec
     pruned_stacks: tuple[str, ...]
     owned: tuple[str, ...] = ()  # every file tfgen owns after this sync, manifest included
+    stacks: tuple[Mapping[str, Any], ...] = ()  # the manifest's stacks after this sync
 
     @property
     def changed(self) -> tuple[FileChange, ...]:
@@ -147,6 +148,7 @@ def sync(
         tuple(s["id"] for s in orphans),
         tuple(s["id"] for s in orphans) if prune else (),
         (*manifest["files"], MANIFEST),
+        tuple(manifest["stacks"]),
     )
     if check or (not pending and not removals and not manifest_changed):
         return result

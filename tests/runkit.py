@@ -46,6 +46,13 @@ def failing_apply(name: str = "boom") -> str:
     )
 
 
+def failing_destroy(name: str = "stuck") -> str:
+    return (
+        f'resource "null_resource" "{name}" {{\n'
+        '  provisioner "local-exec" {\n    when    = destroy\n    command = "exit 1"\n  }\n}\n'
+    )
+
+
 def sleeping(seconds: int, name: str = "slow") -> str:
     return (
         f'resource "null_resource" "{name}" {{\n'

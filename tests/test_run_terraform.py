@@ -134,6 +134,45 @@ def test_failed_grant_gates_its_replication_stack(tmp_path: Path, any_terraform:
     )
 
 
+def test_destroy_keeps_the_grant_of_a_rule_that_failed_to_go(
+    tmp_path: Path, terraform_bin: Path
+) -> None:
+    root = runkit.build_tree(
+        tmp_path / "dir",
+        [
+            StackDef(P_A, runkit.resource("grant", "a")),
+            StackDef(P_B, runkit.resource("grant", "b")),
+            StackDef(R_C, runkit.failing_destroy(), depends_on=(P_A,)),
+            StackDef(R_D, runkit.resource("rule", "d"), depends_on=(P_B,)),
+        ],
+    )
+    assert run(terraform_bin, root, "plan")[0].exit_code == 0
+    assert run(terraform_bin, root, "apply", "--auto-approve")[0].exit_code == 0
+    result, data = run(terraform_bin, root, "destroy", "--auto-approve")
+    assert result.exit_code == 1
+    assert "every rule in the registry goes" in result.output
+    stacks = by_id(data)
+    assert stacks[R_C]["status"] == "failed" and stacks[R_C]["action"] == "destroy"
+    assert stacks[P_A]["status"] == "skipped"
+    assert stacks[P_A]["reason"] == f"not run: {R_C} failed first"
+    assert resources_in_state(root, P_A) == ["null_resource.grant"]
+    assert resources_in_state(root, P_B) == resources_in_state(root, R_D) == []
+
+
+def test_destroy_destroys_nothing_when_a_destroy_plan_fails(
+    tmp_path: Path, terraform_bin: Path
+) -> None:
+    root = four_stacks(tmp_path)
+    assert run(terraform_bin, root, "plan")[0].exit_code == 0
+    assert run(terraform_bin, root, "apply", "--auto-approve")[0].exit_code == 0
+    (root / "stacks" / R_D / "main.tf").write_text(runkit.INVALID)
+    result, data = run(terraform_bin, root, "destroy", "--auto-approve")
+    assert result.exit_code == 1
+    assert by_id(data)[R_D]["action"] == "destroy-plan"
+    assert by_id(data)[R_D]["status"] == "failed"
+    assert resources_in_state(root, P_A) == ["null_resource.grant"]
+
+
 def test_exit_codes_with_a_failing_plan(tmp_path: Path, any_terraform: Path) -> None:
     root = runkit.build_tree(
         tmp_path / "dir",

@@ -275,7 +275,9 @@ def destroy(
 
     def body() -> int:
         with _session(directory, "destroy", opts) as s:
-            planned = s.run(s.stacks, lambda st: plan_stack(s.ctx, st, destroy=True), "plan")
+            planned = s.run(
+                s.stacks, lambda st: plan_stack(s.ctx, st, destroy=True), "destroy-plan"
+            )
             if s.interrupts.interrupted or any(not r for r in planned):
                 return s.finish(planned)
             if any(r.changes and r.stack.kind == "replication" for r in planned):

@@ -1,7 +1,7 @@
 """Ctrl-C and SIGTERM: forward to every running terraform process group, start nothing new.
 
 Terraform stops cleanly on SIGINT and releases its state lock; a second Ctrl-C is forwarded too,
-which makes terraform exit at once, as it would in a terminal.
+which makes terraform exit at once, as it would in a terminal; a third kills the process groups.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def forwarding(groups: ProcessGroups, state: Interrupts) -> Iterator[Interrupts]
         state.signal_name = signal.Signals(signum).name
         # SIGINT for SIGTERM too: providers (go-plugin) ignore SIGINT and are shut down by
         # terraform itself, where a SIGTERM to the group would kill them under terraform.
-        groups.interrupt(signal.SIGINT)
+        # A third signal means "now": SIGKILL, at the risk of a state lock left behind.
+        groups.interrupt(signal.SIGKILL if state.count >= 3 else signal.SIGINT)
 
     previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -51,9 +51,13 @@ def resources_in_state(root: Path, stack_id: str) -> list[str]:
     return [f"{r['type']}.{r['name']}" for r in json.loads(state.read_text())["resources"]]
 
 
+# The report's times have millisecond resolution: allow for rounding when comparing them.
+RESOLUTION = 0.002
+
+
 def _span(stack: dict[str, Any]) -> tuple[float, float]:
     start = datetime.fromisoformat(stack["started_at"].replace("Z", "+00:00")).timestamp()
-    return start, start + stack["duration_s"]
+    return start, start + stack["duration_s"] - RESOLUTION
 
 
 def four_stacks(tmp_path: Path, policy_a: str | None = None) -> Path:

@@ -284,10 +284,13 @@ def test_missing_terraform_is_a_clear_error(tmp_path: Path) -> None:
 def test_markdown_report(tmp_path: Path, terraform_bin: Path) -> None:
     root = four_stacks(tmp_path, policy_a=runkit.INVALID)
     md = tmp_path / "comment.md"
-    result, _ = run(terraform_bin, root, "plan", "--markdown", str(md))
+    result, _ = run(
+        terraform_bin, root, "plan", "--markdown", str(md), "--report-url", "https://ci/job/1"
+    )
     assert result.exit_code == 1
     text = md.read_text()
     assert text.startswith("### tfgen plan: partial (exit 1)")
+    assert "Full report: https://ci/job/1" in text
     assert text.count("<details>") == 4
     assert "Unsupported argument" in text
     assert "null_resource.rule: Plan to create" in text

@@ -49,6 +49,8 @@ class Options:
     env: Mapping[str, str] = field(default_factory=dict)
     json_report: Path | None = None
     markdown_report: Path | None = None
+    # Where the full report can be read (a CI artifact URL); the Markdown comment links it.
+    report_url: str | None = None
     console: Console | None = None
 
 
@@ -110,7 +112,8 @@ class _Session:
         if self.options.json_report:
             report.write_json(self.options.json_report, results, info, code)
         if self.options.markdown_report:
-            pointer = str(self.options.json_report) if self.options.json_report else None
+            json_path = str(self.options.json_report) if self.options.json_report else None
+            pointer = self.options.report_url or json_path
             report.write_markdown(self.options.markdown_report, results, info, code, pointer)
         return code
 
@@ -349,6 +352,11 @@ def _common(f: Callable[..., None]) -> Callable[..., None]:
             type=click.Path(dir_okay=False, path_type=Path),
             help="Write a Markdown pull-request comment here.",
         ),
+        click.option(
+            "--report-url",
+            metavar="URL",
+            help="Where the full report is published; the Markdown comment links it.",
+        ),
     ]
     for decorator in reversed(decorators):
         f = decorator(f)
@@ -361,24 +369,30 @@ def _strings(value: object) -> tuple[str, ...]:
 
 def _options(kw: dict[str, object]) -> Options:
     patterns = tuple(
-        p.strip() for raw in _strings(kw.pop("stacks")) for p in raw.split(",") if p.strip()
+        p.strip() for raw in _strings(kw.get("stacks")) for p in raw.split(",") if p.strip()
     )
     env: dict[str, str] = {}
-    for item in _strings(kw.pop("env")):
-        key, sep, value = str(item).partition("=")
+    for item in _strings(kw.get("env")):
+        key, sep, value = item.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint="--env")
         env[key] = value
-    timeout = kw.pop("timeout")
+    timeout = kw.get("timeout")
+    parallelism = kw.get("parallelism")
     return Options(
         stacks=patterns,
-        parallelism=int(str(kw.pop("parallelism"))),
-        terraform=str(kw["terraform"]) if kw.get("terraform") else None,
-        timeout=float(str(timeout)) if timeout is not None else None,
+        parallelism=parallelism if isinstance(parallelism, int) else DEFAULT_PARALLELISM,
+        terraform=_text(kw.get("terraform")),
+        timeout=float(timeout) if isinstance(timeout, int | float) else None,
         env=env,
-        json_report=_path(kw.pop("json_report")),
-        markdown_report=_path(kw.pop("markdown_report")),
+        json_report=_path(kw.get("json_report")),
+        markdown_report=_path(kw.get("markdown_report")),
+        report_url=_text(kw.get("report_url")),
     )
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value else None
 
 
 def _path(value: object) -> Path | None:

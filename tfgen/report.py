@@ -417,6 +417,8 @@ def markdown(
     if quiet:
         head.append(f"{quiet} stacks have no changes and are not listed.\n")
     pointer = full_report or "the JSON report (`--json`) and the logs in `.tfgen/logs/`"
+    if full_report:
+        head.append(f"Full report: {full_report}\n")
     text = "\n".join(head) + "\n"
     for i, r in enumerate(shown):
         section = _section(r)

@@ -436,3 +436,6 @@ run_commands = click.Group(
     commands=[plan_command, apply_command, destroy_command],
     help="Drive terraform across the rendered stacks.",
 )
+
+# For tfgen.cli's `_register(...)`, like tfgen.aws.cli.COMMANDS.
+COMMANDS: tuple[click.Command, ...] = (plan_command, apply_command, destroy_command)

@@ -294,3 +294,19 @@ def test_markdown_report(tmp_path: Path, terraform_bin: Path) -> None:
     assert text.count("<details>") == 4
     assert "Unsupported argument" in text
     assert "null_resource.rule: Plan to create" in text
+
+
+def test_live_view_shows_each_stack_s_current_command(tmp_path: Path, terraform_bin: Path) -> None:
+    import io
+    import re
+
+    from rich.console import Console
+
+    from tfgen.commands_run import Options, plan
+
+    root = runkit.build_tree(tmp_path / "dir", [StackDef(P_A, runkit.resource())])
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    options = Options(terraform=str(terraform_bin), console=console)
+    assert plan(root, options) == 0
+    assert re.search(r"a/registry-policy\s+(init|plan)\s+\d+s", out.getvalue())

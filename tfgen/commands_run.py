@@ -75,6 +75,7 @@ class _Session:
             report.LiveProgress(self.console, stacks, name) as progress,
             forwarding(self.groups, self.interrupts),
         ):
+            self.ctx.listener = progress  # each terraform command shows in the live view
             return run_stacks(
                 stacks,
                 action,

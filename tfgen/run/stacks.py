@@ -32,7 +32,6 @@ class RunContext:
     # (hashicorp/terraform#31964). None when each stack installs its own providers.
     init_lock: threading.Lock | None = None
     listener: Listener = ignore
-    plan_args: tuple[str, ...] = ()
     _applied_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record_applied(self, stack: Stack, content_hash: str | None) -> None:
@@ -158,7 +157,7 @@ def plan_stack(ctx: RunContext, stack: Stack, *, destroy: bool = False) -> Stack
         if not step.ok:
             return steps.failure(step)
         plan_file = ws.plan_path(stack, destroy)
-        args = ["-json", "-detailed-exitcode", f"-out={plan_file}", *ctx.plan_args]
+        args = ["-json", "-detailed-exitcode", f"-out={plan_file}"]
         step, stream = steps.run("plan", [*args, "-destroy"] if destroy else args, stream=True)
         if not step.ok:
             return steps.failure(step)

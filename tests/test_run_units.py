@@ -385,6 +385,13 @@ def test_markdown_stays_under_github_limit() -> None:
     assert text.index("a/registry-policy") < text.index("acct0000")
 
 
+def test_markdown_fence_survives_backticks_in_output() -> None:
+    step = StepResult("plan", ("terraform", "plan"), 1, 1.0, output="x ```` y\nError: boom")
+    r = StackResult(P1, "plan", Status.FAILED, "`plan` exited 1: boom", steps=(step,))
+    text = report.markdown([r], _info(), 1, None)
+    assert "`````\nx ```` y\nError: boom\n`````" in text
+
+
 def test_markdown_lists_only_changes_and_failures() -> None:
     results = [_result(Status.OK, False, P1), _result(Status.OK, True, R1)]
     text = report.markdown(results, _info(), 2, None)

@@ -4,6 +4,7 @@ report, a Markdown pull-request comment that fits GitHub's limit, and the one ex
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -366,7 +367,9 @@ def _fence(text: str, limit: int) -> str:
     text = text.strip("\n")
     if len(text) > limit:
         text = "… (cut; the whole output is in the log)\n" + text[-limit:]
-    fence = "````" if "```" in text else "```"
+    # A fence longer than any run of backticks inside, so the output cannot close it.
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
     return f"{fence}\n{text}\n{fence}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -234,6 +235,28 @@ def test_plan_changed_only_plans_what_changed(tmp_path: Path, terraform_bin: Pat
     assert data["stacks"][0]["summary"]["resources"] == [
         {"address": "null_resource.rule", "type": "null_resource", "action": "replace"}
     ]
+
+
+def test_changed_with_an_applied_file_kept_between_jobs(
+    tmp_path: Path, terraform_bin: Path
+) -> None:
+    kept = tmp_path / "ci-cache" / "applied.json"
+    root = four_stacks(tmp_path)
+    assert run(terraform_bin, root, "plan", "--applied-file", str(kept))[0].exit_code == 0
+    assert (
+        run(terraform_bin, root, "apply", "--auto-approve", "--applied-file", str(kept))[
+            0
+        ].exit_code
+        == 0
+    )
+    assert set(json.loads(kept.read_text())["stacks"]) == {P_A, P_B, R_C, R_D}
+    assert not (root / ".tfgen/applied.json").exists()
+    # A later job starts without .tfgen/: only the stack that changed is planned.
+    shutil.rmtree(root / ".tfgen")
+    (root / "stacks" / P_B / "main.tf").write_text(runkit.resource("grant", "b2"))
+    result, data = run(terraform_bin, root, "plan", "--changed", "--applied-file", str(kept))
+    assert result.exit_code == 0
+    assert [s["id"] for s in data["stacks"]] == [P_B]
 
 
 def test_apply_asks_unless_auto_approve(tmp_path: Path, terraform_bin: Path) -> None:

@@ -51,6 +51,8 @@ class Options:
     markdown_report: Path | None = None
     # Where the full report can be read (a CI artifact URL); the Markdown comment links it.
     report_url: str | None = None
+    # Last-applied hashes for `--changed` (default DIR/.tfgen/applied.json).
+    applied_file: Path | None = None
     console: Console | None = None
 
 
@@ -137,7 +139,8 @@ def _session(directory: Path, command: str, options: Options) -> Iterator[_Sessi
     console = options.console or Console()
     root = directory.resolve()
     manifest = load_manifest(root)
-    ws = Workspace(root)
+    applied = options.applied_file.resolve() if options.applied_file else None
+    ws = Workspace(root, applied)
     with ExitStack() as stack:
         stack.enter_context(DirLock(ws.lock_path, command))
         ws.ensure()
@@ -354,6 +357,12 @@ def _common(f: Callable[..., None]) -> Callable[..., None]:
             help="Write a Markdown pull-request comment here.",
         ),
         click.option(
+            "--applied-file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Hashes of the last successful applies, for --changed "
+            "(default DIR/.tfgen/applied.json; keep it between CI jobs).",
+        ),
+        click.option(
             "--report-url",
             metavar="URL",
             help="Where the full report is published; the Markdown comment links it.",
@@ -389,6 +398,7 @@ def _options(kw: dict[str, object]) -> Options:
         json_report=_path(kw.get("json_report")),
         markdown_report=_path(kw.get("markdown_report")),
         report_url=_text(kw.get("report_url")),
+        applied_file=_path(kw.get("applied_file")),
     )
 
 

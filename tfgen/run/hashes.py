@@ -61,6 +61,7 @@ def read_applied(path: Path) -> dict[str, str]:
 
 def write_applied(path: Path, applied: Mapping[str, str]) -> None:
     body = {"applied_version": 1, "stacks": dict(sorted(applied.items()))}
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)

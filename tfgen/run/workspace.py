@@ -31,6 +31,8 @@ class PlanRecord:
 @dataclass(frozen=True)
 class Workspace:
     root: Path
+    # Where the last-applied hashes live; CI keeps them between jobs (an artifact, a cache).
+    applied_file: Path | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -46,7 +48,7 @@ class Workspace:
 
     @property
     def applied_path(self) -> Path:
-        return self.state_dir / "applied.json"
+        return self.applied_file or self.state_dir / "applied.json"
 
     @property
     def lock_path(self) -> Path:

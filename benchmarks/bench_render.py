@@ -30,10 +30,8 @@ BACKUPS = 10
 def generate_spec() -> str:
     lines = ["version: 1", "defaults:", '  role_arn: "arn:aws:iam::{account_id}:role/tfgen-ecr"']
     lines.append("accounts:")
-    for b in range(BACKUPS):
-        lines.append(f'  backup-{b:02d}: {{id: "{900000000000 + b:012d}"}}')
-    for i in range(WORKLOADS):
-        lines.append(f'  workload-{i:04d}: {{id: "{100000000000 + i:012d}"}}')
+    lines.extend(f'  backup-{b:02d}: {{id: "{900000000000 + b:012d}"}}' for b in range(BACKUPS))
+    lines.extend(f'  workload-{i:04d}: {{id: "{100000000000 + i:012d}"}}' for i in range(WORKLOADS))
     lines.append("replication:")
     for i in range(WORKLOADS):
         lines += [
@@ -96,12 +94,18 @@ def main() -> None:
     files = sum(1 for p in out.rglob("*") if p.is_file())
     stacks = len(list(out.glob("stacks/*/*")))
     med = statistics.median
-    print(f"spec: {WORKLOADS + BACKUPS} accounts, {spec.stat().st_size // 1024} KiB; "
-          f"rendered {stacks} stacks, {files} files")
-    print(f"full render (validate+compile+render, empty dir): median {med(full):.3f} s "
-          f"(min {min(full):.3f}), peak RSS {peak_full / 1024:.0f} MB  [target < 1 s, < 150 MB]")
-    print(f"no-op re-render:                                  median {med(noop):.3f} s "
-          f"(min {min(noop):.3f}), peak RSS {peak_noop / 1024:.0f} MB  [target < 0.3 s]")
+    print(
+        f"spec: {WORKLOADS + BACKUPS} accounts, {spec.stat().st_size // 1024} KiB; "
+        f"rendered {stacks} stacks, {files} files"
+    )
+    print(
+        f"full render (validate+compile+render, empty dir): median {med(full):.3f} s "
+        f"(min {min(full):.3f}), peak RSS {peak_full / 1024:.0f} MB  [target < 1 s, < 150 MB]"
+    )
+    print(
+        f"no-op re-render:                                  median {med(noop):.3f} s "
+        f"(min {min(noop):.3f}), peak RSS {peak_noop / 1024:.0f} MB  [target < 0.3 s]"
+    )
     print(f"validate only:                                    median {med(val):.3f} s")
     print(f"interpreter + CLI start-up (tfgen --version):     median {med(startup):.3f} s")
     shutil.rmtree(work, ignore_errors=True)

@@ -322,3 +322,17 @@ def test_atlantis_yaml_at_the_repository_root(tmp_path: Path) -> None:
     code, _, err = run("render", spec, "--out", str(out), "--atlantis")
     assert code == 1 and "tfgen did not write it" in err
     assert (tmp_path / "atlantis.yaml").read_text() == "version: 3\nprojects: []\n"
+
+
+def test_render_refuses_while_another_tfgen_runs_on_the_directory(tmp_path: Path) -> None:
+    from tfgen.run.lock import DirLock
+
+    spec = REPO / "examples" / "mesh" / "tfgen.yaml"
+    render_example(REPO / "examples" / "mesh", tmp_path)
+    spec_copy = tmp_path.parent / "changed.yaml"
+    spec_copy.write_text(spec.read_text().replace("shared/]", "shared/, common/]"))
+    with DirLock(tmp_path / ".tfgen" / "lock", "plan"):
+        code, _, err = run("render", str(spec_copy), "--out", str(tmp_path))
+    assert code == 1
+    assert "another tfgen is already running" in err
+    assert "common/" not in (tmp_path / "stacks/americas/replication/main.tf").read_text()

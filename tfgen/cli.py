@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 a problem the user can fix (invalid spec, failed stack,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -86,7 +87,42 @@ def _print_warnings(warnings: Sequence[Any]) -> None:
         console.warning(w.format())
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Commands defined below this module (they cannot import it) are loaded on first use, so
+# `tfgen --version` and a no-op render do not import the runner, boto3 or the reports.
+_LAZY_COMMANDS = {
+    "plan": ("tfgen.commands_run", "plan_command", True),
+    "apply": ("tfgen.commands_run", "apply_command", True),
+    "destroy": ("tfgen.commands_run", "destroy_command", True),
+    "verify": ("tfgen.aws.cli", "verify", True),
+    "import": ("tfgen.aws.cli", "import_", True),
+    "audit": ("tfgen.aws.cli", "audit", True),
+    "lock": ("tfgen.aws.cli", "lock", True),
+    "init": ("tfgen.ci_cli", "init", False),  # these three wrap themselves
+    "explain": ("tfgen.ci_cli", "explain", False),
+    "stacks": ("tfgen.ci_cli", "stacks", False),
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _LAZY_COMMANDS:
+            import importlib
+
+            module, attr, wrap = _LAZY_COMMANDS[cmd_name]
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            if wrap and command.callback is not None:
+                command.callback = handle_errors(command.callback)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "--version", prog_name="tfgen")
 @click.option("--no-color", is_flag=True, help="No colours (also when NO_COLOR is set).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
@@ -255,7 +291,17 @@ def render(
         raise TfgenError(f"--adopt-account {unknown[0]}: no such account in {spec}")
     adopt = frozenset(state.accounts if adopt_all else adopt_accounts)
     messages = [w.format() for w in state.warnings]
-    result = render_tree(state, out_dir, prune=prune, check=check, adopt=adopt)
+    # An existing tree is locked like plan/apply lock it: a render never interleaves with a run.
+    from tfgen.render import MANIFEST
+    from tfgen.run.lock import DirLock
+
+    guard = (
+        DirLock(out_dir / ".tfgen" / "lock", "render")
+        if (out_dir / MANIFEST).exists()
+        else contextlib.nullcontext()
+    )
+    with guard:
+        result = render_tree(state, out_dir, prune=prune, check=check, adopt=adopt)
     verb = "would " if check else ""
     for c in result.changed:
         note = f" ({c.note})" if c.note else ""
@@ -317,26 +363,6 @@ def _sync_atlantis(
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     return path, "create" if current is None else "update"
-
-
-def _register(commands: Sequence[click.Command]) -> None:
-    """Add commands defined below this module (they cannot import it) with the error handler."""
-    for command in commands:
-        if command.callback is not None:
-            command.callback = handle_errors(command.callback)
-        main_group.add_command(command)
-
-
-def _register_all() -> None:
-    from tfgen import ci_cli
-    from tfgen.aws import cli as aws_cli
-
-    _register(aws_cli.COMMANDS)
-    for command in (ci_cli.init, ci_cli.explain, ci_cli.stacks):
-        main_group.add_command(command)  # these wrap themselves in handle_errors
-
-
-_register_all()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from tfgen.errors import TfgenError
 
-class RunError(Exception):
+
+class RunError(TfgenError):
     """A precondition failed: no manifest, no terraform, DIR locked, no saved plans."""
 
 

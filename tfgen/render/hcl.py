@@ -60,34 +60,55 @@ class Ref:
 
 
 def _scalar(value: Any) -> str | None:
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return string(value)
-    if isinstance(value, Ref):
-        return value.text
     if value is None:
         return "null"
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, int | float):
+    if kind is int or kind is float:
         return repr(value)
+    if isinstance(value, Ref):
+        return value.text
+    if isinstance(value, str):
+        return string(value)
     return None
 
 
-def inline(value: Any) -> str | None:
+# One render walks a value once: each collection's single-line form is computed once and kept
+# here by id() while the value is alive (the multi-line path asks for its children's forms).
+_Memo = dict[int, str | None]
+
+
+def inline(value: Any, memo: _Memo | None = None) -> str | None:
     """The single-line form of a value, or None when it must span lines."""
     scalar = _scalar(value)
     if scalar is not None:
         return scalar
+    if memo is None:
+        memo = {}
+    ident = id(value)
+    if ident in memo:
+        return memo[ident]
+    text = _inline_collection(value, memo)
+    memo[ident] = text
+    return text
+
+
+def _inline_collection(value: Any, memo: _Memo) -> str | None:
     if isinstance(value, Call):
-        arg = inline(value.argument)
+        arg = inline(value.argument, memo)
         return None if arg is None else f"{value.function}({arg})"
     if isinstance(value, Mapping):
         if not value:
             return "{}"
         parts = []
         for k, v in value.items():
-            text = inline(v)
-            if text is None or isinstance(v, Mapping | list | tuple):
+            if isinstance(v, Mapping | list | tuple):
+                return None
+            text = inline(v, memo)
+            if text is None:
                 return None
             parts.append(f"{key(str(k))} = {text}")
         out = "{ " + ", ".join(parts) + " }"
@@ -98,7 +119,7 @@ def inline(value: Any) -> str | None:
         items = []
         width = 0
         for v in value:
-            text = inline(v)
+            text = inline(v, memo)
             if text is None:
                 return None
             width += len(text) + 2
@@ -110,24 +131,28 @@ def inline(value: Any) -> str | None:
     raise TypeError(f"cannot render {type(value).__name__} as HCL")
 
 
-def value(val: Any, level: int) -> str:
+def value(val: Any, level: int, memo: _Memo | None = None) -> str:
     """A value written at `level` indentation; the first line is not indented."""
-    text = inline(val)
+    if memo is None:
+        memo = {}
+    text = inline(val, memo)
     if text is not None:
         return text
     pad = INDENT * level
     if isinstance(val, Call):
-        return f"{val.function}({value(val.argument, level)})"
+        return f"{val.function}({value(val.argument, level, memo)})"
     if isinstance(val, Mapping):
-        return "{\n" + attributes(val, level + 1) + pad + "}"
-    lines = [f"{pad}{INDENT}{value(item, level + 1)},\n" for item in val]
+        return "{\n" + attributes(val, level + 1, memo) + pad + "}"
+    lines = [f"{pad}{INDENT}{value(item, level + 1, memo)},\n" for item in val]
     return "[\n" + "".join(lines) + pad + "]"
 
 
-def attributes(items: Mapping[str, Any], level: int) -> str:
+def attributes(items: Mapping[str, Any], level: int, memo: _Memo | None = None) -> str:
     """`key = value` lines, aligned the way terraform fmt aligns them."""
+    if memo is None:
+        memo = {}
     pad = INDENT * level
-    rendered = [(key(str(k)), value(v, level)) for k, v in items.items()]
+    rendered = [(key(str(k)), value(v, level, memo)) for k, v in items.items()]
     out: list[str] = []
     run: list[tuple[str, str]] = []
 

@@ -41,9 +41,11 @@ def inputs_digest(spec: Path, options: Sequence[str]) -> str | None:
     lock = spec.with_name("tfgen.lock.json")
     if lock.exists():
         digest.update(lock.read_bytes())
-    import botocore  # only its location: the Region data lives beside it
+    import importlib.util  # botocore's location only; importing it is not needed
 
-    endpoints = Path(botocore.__file__).parent / "data" / "endpoints.json"
+    spec_ = importlib.util.find_spec("botocore")
+    origin = spec_.origin if spec_ is not None and spec_.origin else ""
+    endpoints = Path(origin).parent / "data" / "endpoints.json"
     roots = [_PACKAGE, _PACKAGE.parent / "templates", _PACKAGE.parent / "modules"]
     fingerprint = {
         "spec": str(spec.resolve()),
@@ -57,8 +59,9 @@ def inputs_digest(spec: Path, options: Sequence[str]) -> str | None:
 
 def _file_stats(root: Path, relpaths: Iterable[str]) -> dict[str, list[int]]:
     out = {}
+    base = str(root)
     for rel in relpaths:
-        st = os.stat(root / rel)  # noqa: PTH116 - thousands of files on the fast path
+        st = os.stat(os.path.join(base, rel))  # noqa: PTH116, PTH118 - thousands of files
         out[rel] = [st.st_size, st.st_mtime_ns]
     return out
 

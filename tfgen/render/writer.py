@@ -102,13 +102,13 @@ def sync(
 
     changes: list[FileChange] = []
     pending: dict[str, bytes] = {}
+    new_tree = _is_new(root)
+    root_s = str(root)
     for rel in sorted(files):
         data = files[_safe(rel)]
-        target = root / rel
+        target = os.path.join(root_s, rel)  # noqa: PTH118 - thousands of files: str paths are 3x faster
         try:
-            current = target.read_bytes()
-        except FileNotFoundError:
-            current = None
+            current = None if new_tree else _read(target)
         except IsADirectoryError:
             raise RenderError(
                 f"{target} is a directory; tfgen wants to write a file there"
@@ -141,7 +141,7 @@ def sync(
             [*stacks, *({**s, "orphaned": True} for s in kept_orphans)], key=lambda s: s["id"]
         ),
     }
-    manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    manifest_bytes = manifest_text(manifest).encode()
     manifest_changed = _differs(root / MANIFEST, manifest_bytes)
     result = SyncResult(
         tuple(changes),
@@ -154,11 +154,33 @@ def sync(
         return result
     if manifest_changed:
         pending[MANIFEST] = manifest_bytes
-    if _is_new(root):
+    if new_tree:
         _create_tree(root, pending)
     else:
         _commit(root, pending, removals)
     return result
+
+
+def manifest_text(manifest: Mapping[str, Any]) -> str:
+    """The manifest as JSON with one file or stack per line: readable diffs in review, and built
+    with the C encoder (json's indent= path is pure Python and 5x slower on large trees)."""
+    dump = json.dumps
+    files = ",\n".join(f"    {dump(k)}: {dump(v)}" for k, v in sorted(manifest["files"].items()))
+    stacks = ",\n".join(f"    {dump(s, sort_keys=True)}" for s in manifest["stacks"])
+    head = ",\n".join(
+        f"  {dump(k)}: {dump(v)}"
+        for k, v in sorted(manifest.items())
+        if k not in ("files", "stacks")
+    )
+    return f'{{\n{head},\n  "files": {{\n{files}\n  }},\n  "stacks": [\n{stacks}\n  ]\n}}\n'
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
 
 
 def _is_new(root: Path) -> bool:
@@ -171,14 +193,16 @@ def _is_new(root: Path) -> bool:
 def _create_tree(root: Path, files: Mapping[str, bytes]) -> None:
     """A new tree is built beside its target and renamed into place: it appears whole or not at all."""
     staging = root.parent / f".{root.name}.tfgen-tmp-{os.getpid()}"
-    made: set[Path] = set()
+    base = str(staging)
+    made: set[str] = set()
     try:
         for rel, data in files.items():
-            target = staging / rel
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            target.write_bytes(data)
+            parent, _, _ = rel.rpartition("/")
+            if parent not in made:
+                os.makedirs(os.path.join(base, parent), exist_ok=True)  # noqa: PTH103, PTH118
+                made.add(parent)
+            with open(os.path.join(base, rel), "wb") as handle:  # noqa: PTH118
+                handle.write(data)
         staging.replace(root)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)

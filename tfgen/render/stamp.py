@@ -69,6 +69,9 @@ def _file_stats(root: Path, relpaths: Iterable[str]) -> dict[str, list[int]]:
 def write(root: Path, digest: str, relpaths: Iterable[str], messages: Sequence[str]) -> None:
     path = root / STAMP
     path.parent.mkdir(parents=True, exist_ok=True)
+    ignore = path.parent / ".gitignore"
+    if not ignore.exists():  # run-time state, never committed (the runner writes the same file)
+        ignore.write_text("# tfgen run-time state: never commit\n*\n")
     data = {"inputs": digest, "files": _file_stats(root, relpaths), "messages": list(messages)}
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, sort_keys=True))

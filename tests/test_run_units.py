@@ -53,6 +53,11 @@ from tfgen.run.terraform import ProcessGroups, check_version, find_terraform, pa
         ("Error: Error acquiring the state lock\nLock Info:\n  ID: 1234", "locked"),
         ("Error: Failed to get existing workspaces: S3 bucket does not exist.", "bucket"),
         ("NoSuchBucket: The specified bucket does not exist", "bucket"),
+        (
+            "Error: Unsupported block type\n  on main.tf line 28:\n  28:     precondition {",
+            ">= 1.5",
+        ),
+        ("Error: Unsupported Terraform Core version", ">= 1.5"),
     ],
 )
 def test_hints(output: str, word: str) -> None:

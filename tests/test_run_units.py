@@ -460,3 +460,33 @@ def test_live_progress_on_a_terminal_and_in_ci() -> None:
             assert "c/replication" in text
         else:
             assert text == "[1/2] a/registry-policy: ok (changes)\n"
+
+
+def test_cache_gate_runs_an_exclusive_step_alone() -> None:
+    import threading
+    import time
+
+    from tfgen.run.cachegate import CacheGate
+
+    gate = CacheGate()
+    active: list[str] = []
+    overlaps: list[tuple[str, ...]] = []
+    lock = threading.Lock()
+
+    def work(kind: str) -> None:
+        guard = gate.exclusive() if kind == "init" else gate.shared()
+        with guard:
+            with lock:
+                active.append(kind)
+                overlaps.append(tuple(active))
+            time.sleep(0.02)
+            with lock:
+                active.remove(kind)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in ["plan", "init", "plan"] * 4]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(snapshot == ("init",) for snapshot in overlaps if "init" in snapshot)
+    assert any(snapshot.count("plan") == 2 for snapshot in overlaps)  # readers do share

@@ -21,6 +21,7 @@ from rich.console import Console
 
 from tfgen import report
 from tfgen.run import hashes
+from tfgen.run.cachegate import CacheGate
 from tfgen.run.errors import RunError
 from tfgen.run.interrupt import Interrupts, forwarding
 from tfgen.run.lock import DirLock
@@ -28,7 +29,13 @@ from tfgen.run.manifest import load_manifest, select
 from tfgen.run.model import Manifest, Stack, StackResult, Status
 from tfgen.run.scheduler import apply_order, destroy_order, run_stacks, unordered, workers
 from tfgen.run.stacks import RunContext, apply_stack, plan_stack
-from tfgen.run.terraform import ProcessGroups, Runner, check_version, find_terraform
+from tfgen.run.terraform import (
+    ProcessGroups,
+    Runner,
+    check_version,
+    find_terraform,
+    parse_version,
+)
 from tfgen.run.workspace import Workspace
 
 DEFAULT_PARALLELISM = 4
@@ -155,6 +162,9 @@ def _session(directory: Path, command: str, options: Options) -> Iterator[_Sessi
             runner=runner,
             terraform_version=info.version,
             init_lock=threading.Lock() if serialise_init else None,
+            cache_gate=CacheGate()
+            if serialise_init and parse_version(info.version) >= (1, 4)
+            else None,
         )
         selected = select(manifest.stacks, options.stacks)
         if options.stacks and not selected:

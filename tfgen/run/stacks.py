@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from tfgen.run import hashes
+from tfgen.run.cachegate import CacheGate
 from tfgen.run.events import Event, Listener, ignore
 from tfgen.run.hints import first_error, hint_for
 from tfgen.run.model import Manifest, PlanSummary, Stack, StackResult, Status, StepResult
@@ -31,6 +32,8 @@ class RunContext:
     # Held around `init` when stacks share a plugin cache: parallel inits race on it
     # (hashicorp/terraform#31964). None when each stack installs its own providers.
     init_lock: threading.Lock | None = None
+    # With Terraform >= 1.4 and a shared plugin cache: see cachegate.py. None otherwise.
+    cache_gate: CacheGate | None = None
     listener: Listener = ignore
     _applied_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -63,14 +66,22 @@ class _Steps:
         self, name: str, args: list[str], capture: bool = False, stream: bool = False
     ) -> tuple[StepResult, str]:
         self.ctx.listener(Event("step", self.stack, step=name))
-        step, stdout = self.ctx.runner.run(
-            name,
-            args,
-            self.cwd,
-            self.log,
-            capture_stdout=capture,
-            render=human_line if stream else None,
-        )
+        gate = self.ctx.cache_gate
+        if gate is None:
+            guard: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+        elif name == "init" and not (self.cwd / ".terraform.lock.hcl").exists():
+            guard = gate.exclusive()
+        else:
+            guard = gate.shared()
+        with guard:
+            step, stdout = self.ctx.runner.run(
+                name,
+                args,
+                self.cwd,
+                self.log,
+                capture_stdout=capture,
+                render=human_line if stream else None,
+            )
         self.steps.append(step)
         return step, stdout
 

@@ -103,7 +103,45 @@ _LAZY_COMMANDS = {
 }
 
 
+_OUTPUT_FLAGS = {"-q", "--quiet", "-v", "-vv", "-vvv", "--verbose", "--no-color"}
+
+
+def _hoist_output_flags(argv: list[str]) -> list[str]:
+    """Let -q, -v and --no-color follow the command too (`tfgen render ... -q`): no command has
+    options of those names, so they move in front of it, where the group reads them."""
+    if "--" in argv:
+        cut = argv.index("--")
+        head, tail = argv[:cut], argv[cut:]
+    else:
+        head, tail = argv, []
+    flags = [a for a in head if a in _OUTPUT_FLAGS]
+    return [*flags, *(a for a in head if a not in _OUTPUT_FLAGS), *tail]
+
+
 class _LazyGroup(click.Group):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """click exits 2 on a usage error, which CI reading --detailed-exitcode or verify would
+        take for "changes"; tfgen exits 1 for every mistake of the user's."""
+        kwargs["standalone_mode"] = False
+        if args or kwargs.get("args") is not None:
+            argv = list(args[0] if args else kwargs["args"])
+        else:
+            argv = sys.argv[1:]
+        kwargs["args"] = _hoist_output_flags(argv)
+        args = ()
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.UsageError as exc:
+            exc.show()
+            sys.exit(EXIT_ERROR)
+        except click.exceptions.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            console.error("aborted")
+            sys.exit(EXIT_ERROR)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *_LAZY_COMMANDS})
 

@@ -432,7 +432,18 @@ def _exit(code: int) -> None:
     "--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 2 changes, 1 any error."
 )
 def plan_command(directory: Path, changed: bool, detailed_exitcode: bool, **kw: object) -> None:
-    """Plan every stack (or --stacks) and save the plans under DIR/.tfgen/plans."""
+    """Plan every stack (or --stacks) and save the plans under DIR/.tfgen/plans.
+
+    Runs `init` and `plan -out` in each stack, in parallel, and prints what changes in ECR terms
+    (rules, destinations and grants added or removed). Exit 0, or 1 if any stack failed; with
+    --detailed-exitcode 0 no changes anywhere, 2 changes, 1 any error.
+
+    \b
+    Examples:
+      tfgen plan infra/ecr
+      tfgen plan infra/ecr --stacks 'prod/*' --parallelism 8
+      tfgen plan infra/ecr --detailed-exitcode --json plan.json --markdown plan.md
+    """
     _exit(plan(directory, _options(kw), changed=changed, detailed_exitcode=detailed_exitcode))
 
 
@@ -440,7 +451,17 @@ def plan_command(directory: Path, changed: bool, detailed_exitcode: bool, **kw: 
 @_common
 @click.option("--auto-approve", is_flag=True, help="Do not ask before applying.")
 def apply_command(directory: Path, auto_approve: bool, **kw: object) -> None:
-    """Apply the saved plans: registry policies first, then replication."""
+    """Apply the saved plans: registry policies first, then replication.
+
+    Only plans saved by `tfgen plan` are applied, and a stack whose files changed since it was
+    planned is refused. A replication stack whose destinations' registry-policy stacks failed is
+    not applied.
+
+    \b
+    Examples:
+      tfgen apply infra/ecr                 # shows the summary and asks
+      tfgen apply infra/ecr --auto-approve  # in CI, after a reviewed plan
+    """
     _exit(apply(directory, _options(kw), auto_approve=auto_approve))
 
 
@@ -448,7 +469,14 @@ def apply_command(directory: Path, auto_approve: bool, **kw: object) -> None:
 @_common
 @click.option("--auto-approve", is_flag=True, help="Do not ask before destroying.")
 def destroy_command(directory: Path, auto_approve: bool, **kw: object) -> None:
-    """Destroy every stack (or --stacks): replication first, then registry policies."""
+    """Destroy every stack (or --stacks): replication first, then registry policies.
+
+    Removing a replication configuration removes every rule of that registry.
+
+    \b
+    Example:
+      tfgen destroy infra/ecr --stacks 'old-account/*'
+    """
     _exit(destroy(directory, _options(kw), auto_approve=auto_approve))
 
 

@@ -336,3 +336,29 @@ def test_render_refuses_while_another_tfgen_runs_on_the_directory(tmp_path: Path
     assert code == 1
     assert "another tfgen is already running" in err
     assert "common/" not in (tmp_path / "stacks/americas/replication/main.tf").read_text()
+
+
+def test_two_process_render_of_a_new_tree_is_byte_identical(tmp_path: Path) -> None:
+    """The fork path (large new trees) writes exactly what the one-process path writes."""
+    from tfgen.render import parallel
+
+    spec = "version: 1\naccounts:\n" + "".join(
+        f'  a{i:03d}: {{id: "{100000000000 + i}"}}\n' for i in range(40)
+    )
+    spec += "replication:\n" + "".join(
+        f"  - from: {{account: a{i:03d}, regions: [us-east-1]}}\n"
+        f"    to: [{{account: a{(i + 1) % 40:03d}, regions: [eu-west-1]}}]\n"
+        for i in range(40)
+    )
+    state = compile_loaded(load_spec_text(spec))
+    result = parallel.render_new_tree(state, tmp_path / "two", frozenset({"a001"}), "tfgen test")
+    render_tree(state, tmp_path / "one", adopt=frozenset({"a001"}))
+    one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
+    assert one.keys() == two.keys()
+    assert {k for k in one if one[k] != two[k]} == {"tfgen.manifest.json"}  # generator differs
+    assert (
+        json.loads(one["tfgen.manifest.json"])["files"]
+        == json.loads(two["tfgen.manifest.json"])["files"]
+    )
+    assert len(result.changed) == len(two) - 1
+    assert not list(tmp_path.glob(".*tfgen-tmp*"))  # the staging directory was renamed in

@@ -39,10 +39,14 @@ def render_tree(
     adopt: frozenset[str] = frozenset(),
 ) -> SyncResult:
     from tfgen import __version__
+    from tfgen.render import parallel, writer
 
+    root = Path(out_dir)
+    if not check and writer.is_new(root) and parallel.worth_it(state):
+        return parallel.render_new_tree(state, root, adopt, f"tfgen {__version__}")
     stacks, files = render_files(state, adopt)
     return sync(
-        Path(out_dir),
+        root,
         files,
         [s.to_manifest() for s in stacks],
         f"tfgen {__version__}",

@@ -5,7 +5,7 @@ receive) and a replication stack (phase 2: what it sends), each only where it ha
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -63,13 +63,27 @@ def alias(region: str) -> str:
 
 def plan_stacks(state: DesiredState, adopt: frozenset[str] = frozenset()) -> tuple[Stack, ...]:
     """The stacks of every account; accounts named in `adopt` get Terraform import blocks."""
+    return plan_accounts(state, adopt, account_names(state))
+
+
+def account_names(state: DesiredState) -> list[str]:
+    """The accounts that have a registry to manage, sorted: the order of the stacks."""
+    return sorted({r.account for r in state.registries})
+
+
+def plan_accounts(
+    state: DesiredState, adopt: frozenset[str], names: Sequence[str]
+) -> tuple[Stack, ...]:
+    """The stacks of the named accounts (any subset: each account's stacks depend only on it)."""
+    wanted = set(names)
     by_account: dict[str, list[RegistryState]] = defaultdict(list)
     for registry in state.registries:
-        by_account[registry.account].append(registry)
+        if registry.account in wanted:
+            by_account[registry.account].append(registry)
     names_by_id = {a.account_id: a.name for a in state.accounts.values()}
-    stacks: list[Stack] = []
     receiving = {r.account for r in state.registries if r.registry_policy() or r.creation_templates}
-    for name in sorted(by_account):
+    stacks: list[Stack] = []
+    for name in names:
         account = state.accounts[name]
         registries = by_account[name]
         receivers = [r for r in registries if r.registry_policy() or r.creation_templates]

@@ -190,9 +190,19 @@ def _is_new(root: Path) -> bool:
         return True
 
 
+def staging_path(root: Path) -> Path:
+    """Where a new tree is built before it is renamed into place."""
+    return root.parent / f".{root.name}.tfgen-tmp-{os.getpid()}"
+
+
+def is_new(root: Path) -> bool:
+    """Nothing there yet (or an empty directory): the tree can be built aside and renamed in."""
+    return _is_new(root)
+
+
 def _create_tree(root: Path, files: Mapping[str, bytes]) -> None:
     """A new tree is built beside its target and renamed into place: it appears whole or not at all."""
-    staging = root.parent / f".{root.name}.tfgen-tmp-{os.getpid()}"
+    staging = staging_path(root)
     base = str(staging)
     made: set[str] = set()
     try:

@@ -55,7 +55,6 @@ def check_spec(spec: Spec, grant_sid: str) -> list[Issue]:
     issues: list[Issue] = []
     _check_accounts(spec, issues)
     _check_defaults(spec, issues)
-    names = [r.name for r in spec.replication if r.name is not None]
     first: dict[str, int] = {}
     for i, entry in enumerate(spec.replication):
         base: Path = ("replication", i)
@@ -79,7 +78,6 @@ def check_spec(spec: Spec, grant_sid: str) -> list[Issue]:
                     "across partitions",
                 )
         _check_filters(entry.filters, (*base, "filters"), issues)
-    del names
     _check_registry_policies(spec, grant_sid, issues)
     _check_templates(spec, issues)
     return issues

@@ -14,6 +14,10 @@ from tfgen import __version__
 from tfgen.cli import main_group
 
 SPEC = str(REPO / "examples" / "mesh" / "tfgen.yaml")
+COMMANDS = [
+    "validate", "compile", "render", "plan", "apply", "destroy", "verify", "import", "audit",
+    "lock", "init", "explain", "stacks",
+]  # fmt: skip
 
 
 def tfgen(*args: str) -> subprocess.CompletedProcess[str]:
@@ -50,42 +54,11 @@ def test_version_and_help() -> None:
     assert tfgen("--version").stdout.strip() == f"tfgen, version {__version__}"
     result = CliRunner().invoke(main_group, ["--help"])
     assert result.exit_code == 0
-    for command in (
-        "validate",
-        "compile",
-        "render",
-        "plan",
-        "apply",
-        "destroy",
-        "verify",
-        "import",
-        "audit",
-        "lock",
-        "init",
-        "explain",
-        "stacks",
-    ):
+    for command in COMMANDS:
         assert f"  {command} " in result.output
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        "validate",
-        "compile",
-        "render",
-        "plan",
-        "apply",
-        "destroy",
-        "verify",
-        "import",
-        "audit",
-        "lock",
-        "init",
-        "explain",
-        "stacks",
-    ],
-)
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_an_example(command: str) -> None:
     result = CliRunner().invoke(main_group, [command, "--help"])
     assert result.exit_code == 0

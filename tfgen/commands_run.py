@@ -78,8 +78,12 @@ class _Session:
     def run(
         self, stacks: Sequence[Stack], action: Callable[[Stack], StackResult], name: str
     ) -> tuple[StackResult, ...]:
-        orders = {"apply": apply_order, "destroy": destroy_order}
-        order = orders[name](stacks) if name in orders else unordered()
+        if name == "apply":
+            order = apply_order(stacks, self.stacks)
+        elif name == "destroy":
+            order = destroy_order(stacks)
+        else:
+            order = unordered()
         with (
             report.LiveProgress(self.console, stacks, name) as progress,
             forwarding(self.groups, self.interrupts),
@@ -258,7 +262,8 @@ def apply(
     auto_approve: bool = False,
     confirm: Callable[[str], bool] | None = None,
 ) -> int:
-    """Apply the saved plans: registry policies first, dependents of failures skipped."""
+    """Apply the saved plans: registry policies first; a stack whose prerequisite failed or has
+    no saved plan is blocked."""
     opts = options or Options()
 
     def body() -> int:

@@ -10,7 +10,7 @@ from enum import StrEnum
 from tfgen.errors import TfgenError
 
 PathPart = str | int
-Path = tuple[PathPart, ...]
+SpecPath = tuple[PathPart, ...]
 
 
 class Severity(StrEnum):
@@ -20,7 +20,7 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    path: Path
+    path: SpecPath
     message: str
     severity: Severity = Severity.ERROR
     line: int | None = None
@@ -63,7 +63,7 @@ class SpecError(TfgenError):
         return "\n".join(i.format() for i in self.issues)
 
 
-def format_path(path: Path) -> str:
+def format_path(path: SpecPath) -> str:
     out = ""
     for part in path:
         if isinstance(part, int):

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class TargetChange:
+    """The accounts one Organizations target gained, lost or renamed since the lock was written."""
+
     target: str
     added: tuple[LockedAccount, ...]
     removed: tuple[LockedAccount, ...]
@@ -46,6 +48,8 @@ class TargetChange:
 
 @dataclass(frozen=True, slots=True)
 class LockResult:
+    """What `tfgen lock` did: the lock file, its contents, and what changed."""
+
     path: Path
     lock: OrgLock | None  # None when the spec has no Organizations targets
     changes: tuple[TargetChange, ...]

@@ -31,6 +31,8 @@ from tfgen.state import DesiredState, RegistryState
 
 
 class Status(StrEnum):
+    """How one registry compares with its desired state."""
+
     IN_SYNC = "in_sync"
     DRIFT = "drift"
     MISSING = "missing"
@@ -39,6 +41,8 @@ class Status(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """The comparison of one registry: its status and every difference found."""
+
     account: str
     account_id: str
     region: str

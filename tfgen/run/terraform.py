@@ -39,6 +39,8 @@ _TAKES_NO_COLOR = _TAKES_INPUT | {"show", "validate", "output"}
 
 @dataclass(frozen=True)
 class TerraformInfo:
+    """The terraform (or tofu) binary a run uses, and its version."""
+
     path: str
     version: str
     flavor: str

@@ -14,12 +14,16 @@ SpecPath = tuple[PathPart, ...]
 
 
 class Severity(StrEnum):
+    """An error stops the command; a warning is printed and the command goes on."""
+
     ERROR = "error"
     WARNING = "warning"
 
 
 @dataclass(frozen=True, slots=True)
 class Issue:
+    """One problem in a spec: where (path, and file:line:column once located) and what is wrong."""
+
     path: SpecPath
     message: str
     severity: Severity = Severity.ERROR

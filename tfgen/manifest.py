@@ -20,7 +20,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -116,13 +116,6 @@ class Manifest:
     files: Mapping[str, str]
     stacks: tuple[ManifestStack, ...]
     generator: str = ""
-    _by_id: dict[str, ManifestStack] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_id", {s.id: s for s in self.stacks})
-
-    def stack(self, stack_id: str) -> ManifestStack | None:
-        return self._by_id.get(stack_id)
 
     def active(self, *, include_orphaned: bool = False) -> tuple[ManifestStack, ...]:
         """The stacks in (phase, id) order; orphaned ones only when asked."""

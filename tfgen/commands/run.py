@@ -191,7 +191,9 @@ class _TerraformCommand(click.Command):
         return super().parse_args(ctx, args)
 
 
-def _complete_stacks(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+def _complete_stacks(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
     """Stack ids of the manifest in DIR (the argument, default .), for shell completion."""
     from tfgen import manifest
     from tfgen.errors import TfgenError

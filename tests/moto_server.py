@@ -9,7 +9,6 @@ that account. Import the fixtures by assigning them in the test module
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
 import json
 import threading
@@ -24,8 +23,7 @@ import pytest
 from moto.ecr.models import ECRBackend
 from moto.server import ThreadedMotoServer
 
-from tfgen.aws.cli import COMMANDS
-from tfgen.cli import handle_errors, main_group
+from tfgen.cli import main_group
 from tfgen.state import DesiredState
 
 ROLE = "arn:aws:iam::{account_id}:role/tfgen"
@@ -161,16 +159,5 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
 
 def tfgen_cli() -> click.Group:
-    """The tfgen command group with the live-registry commands, wrapped as tfgen.cli wraps them.
-
-    Once tfgen.cli registers them itself, that group is used as is.
-    """
-    if "verify" in main_group.commands:
-        return main_group
-    group = click.Group("tfgen")
-    for command in COMMANDS:
-        wrapped = copy.copy(command)
-        assert command.callback is not None
-        wrapped.callback = handle_errors(command.callback)
-        group.add_command(wrapped)
-    return group
+    """tfgen's command group, with the live-registry commands and its one error handler."""
+    return main_group

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from tests import runkit
 from tests.runkit import StackDef
-from tfgen.run.lock import DirLock
+from tfgen.dirlock import DirLock
 
 pytestmark = pytest.mark.terraform
 
@@ -320,19 +320,17 @@ def test_markdown_report(tmp_path: Path, terraform_bin: Path) -> None:
 
 
 def test_live_view_shows_each_stack_s_current_command(tmp_path: Path, terraform_bin: Path) -> None:
-    import io
     import re
 
-    from rich.console import Console
-
-    from tfgen.commands_run import Options, plan
-
     root = runkit.build_tree(tmp_path / "dir", [StackDef(P_A, runkit.resource())])
-    out = io.StringIO()
-    console = Console(file=out, force_terminal=True, width=120)
-    options = Options(terraform=str(terraform_bin), console=console)
-    assert plan(root, options) == 0
-    assert re.search(r"a/registry-policy\s+(init|plan)\s+\d+s", out.getvalue())
+    # FORCE_COLOR makes tfgen's one console treat the captured stdout as a terminal.
+    result = CliRunner().invoke(
+        runkit.cli(),
+        ["plan", str(root), "--terraform", str(terraform_bin)],
+        env={"FORCE_COLOR": "1", "COLUMNS": "120"},
+    )
+    assert result.exit_code == 0, result.output
+    assert re.search(r"a/registry-policy\s+(init|plan)\s+\d+s", result.stdout)
 
 
 def test_parallel_plans_never_meet_an_init_rewriting_the_plugin_cache(

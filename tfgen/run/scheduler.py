@@ -11,11 +11,12 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from tfgen.manifest import ManifestStack
 from tfgen.run.events import Event, Listener, ignore
-from tfgen.run.model import Stack, StackResult, Status
+from tfgen.run.model import StackResult, Status
 from tfgen.run.terraform import ProcessGroups
 
-Action = Callable[[Stack], StackResult]
+Action = Callable[[ManifestStack], StackResult]
 _BAD = frozenset({Status.FAILED, Status.INTERRUPTED, Status.CANCELLED})
 
 
@@ -33,7 +34,7 @@ def unordered() -> Order:
     return Order()
 
 
-def apply_order(stacks: Sequence[Stack]) -> Order:
+def apply_order(stacks: Sequence[ManifestStack]) -> Order:
     """Phase 1 (registry policies) before phase 2 (replication); a stack is skipped when a
     stack it depends on failed: a rule must never exist before its destination's grant."""
     ids = {s.id for s in stacks}
@@ -41,7 +42,7 @@ def apply_order(stacks: Sequence[Stack]) -> Order:
     return Order(rank={s.id: s.phase for s in stacks}, after=deps, gates=deps)
 
 
-def destroy_order(stacks: Sequence[Stack]) -> Order:
+def destroy_order(stacks: Sequence[ManifestStack]) -> Order:
     """The reverse: replication stacks first; a grant stays while a rule that needs it failed
     to go."""
     ids = {s.id for s in stacks}
@@ -59,7 +60,7 @@ def workers(parallelism: int) -> int:
 
 
 def run_stacks(
-    stacks: Sequence[Stack],
+    stacks: Sequence[ManifestStack],
     action: Action,
     *,
     action_name: str,
@@ -77,7 +78,7 @@ def run_stacks(
 class _Run:
     def __init__(
         self,
-        stacks: Sequence[Stack],
+        stacks: Sequence[ManifestStack],
         action: Action,
         action_name: str,
         order: Order,
@@ -90,7 +91,7 @@ class _Run:
         self.groups = groups
         self.listener = listener
         self.pending = sorted(stacks, key=lambda s: order.rank.get(s.id, 0))
-        self.running: dict[cf.Future[StackResult], Stack] = {}
+        self.running: dict[cf.Future[StackResult], ManifestStack] = {}
         self.results: dict[str, StackResult] = {}
         self.bad: set[str] = set()
 
@@ -104,12 +105,12 @@ class _Run:
         ranks = [self.order.rank.get(s.id, 0) for s in (*self.pending, *self.running.values())]
         return min(ranks) if ranks else None
 
-    def _ready(self, stack: Stack) -> bool:
+    def _ready(self, stack: ManifestStack) -> bool:
         if self.order.rank.get(stack.id, 0) != self._open_rank():
             return False
         return all(d in self.results for d in self.order.after.get(stack.id, ()))
 
-    def _guarded(self, stack: Stack) -> StackResult:
+    def _guarded(self, stack: ManifestStack) -> StackResult:
         self.listener(Event("step", stack, step="starting"))
         try:
             return self.action(stack)

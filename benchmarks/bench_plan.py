@@ -40,7 +40,7 @@ _TFGEN = """
 import json, resource, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
-from tfgen.commands_run import Options, plan
+from tfgen.commands.run import Options, plan
 code = plan(Path(sys.argv[1]), Options(parallelism=2, terraform=sys.argv[2],
             json_report=Path(sys.argv[3])), detailed_exitcode=True)
 ru = resource.getrusage(resource.RUSAGE_SELF)

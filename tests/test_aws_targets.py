@@ -9,11 +9,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tfgen.aws.errors import explain, is_unsupported
-from tfgen.aws.lock import build_lock, diff
 from tfgen.aws.organizations import OrgAccount
+from tfgen.aws.orglock import build_lock, diff
 from tfgen.compile import compile_loaded
 from tfgen.spec import SpecError, load_spec
-from tfgen.spec.lockfile import Lock, LockedAccount, parse_lock, read_lock
+from tfgen.spec.lockfile import LockedAccount, OrgLock, parse_lock, read_lock
 from tfgen.spec.model import Spec
 from tfgen.spec.targets import assign_names, slug
 
@@ -36,8 +36,8 @@ replication:
 """
 
 
-def _lock(accounts: dict[str, tuple[str, str]], targets: dict[str, list[str]]) -> Lock:
-    return Lock(
+def _lock(accounts: dict[str, tuple[str, str]], targets: dict[str, list[str]]) -> OrgLock:
+    return OrgLock(
         "o-example",
         {i: LockedAccount(i, name, spec_name, "aws") for i, (name, spec_name) in accounts.items()},
         {k: tuple(v) for k, v in targets.items()},
@@ -54,7 +54,7 @@ LOCK = _lock(
 )
 
 
-def _write(tmp_path: Path, spec: str = SPEC, lock: Lock | None = LOCK) -> Path:
+def _write(tmp_path: Path, spec: str = SPEC, lock: OrgLock | None = LOCK) -> Path:
     path = tmp_path / "tfgen.yaml"
     path.write_text(spec, encoding="utf-8")
     if lock is not None:

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tfgen import ci_cli, pipelines
+from tfgen import ciformats, manifest
 from tfgen.cli import main_group
 from tfgen.compile import compile_loaded
 from tfgen.render import render_tree
@@ -37,17 +37,13 @@ def load(name: str) -> dict[str, Any]:
 
 
 def commands() -> dict[str, click.Command]:
-    """Every tfgen subcommand, whether or not tfgen.cli registers it yet."""
-    from tfgen import commands_run
-
-    found: dict[str, click.Command] = {
-        "plan": commands_run.plan_command,
-        "apply": commands_run.apply_command,
-        "explain": ci_cli.explain,
-        "init": ci_cli.init,
-        "stacks": ci_cli.stacks,
-    }
-    found.update(main_group.commands)
+    """Every tfgen subcommand, by name."""
+    ctx = click.Context(main_group)
+    found = {}
+    for name in main_group.list_commands(ctx):
+        command = main_group.get_command(ctx, name)
+        assert command is not None
+        found[name] = command
     return found
 
 
@@ -157,9 +153,7 @@ def test_github_matrices_come_from_tfgen_stacks(workflow: dict[str, Any], tmp_pa
     # the outputs the workflow reads are exactly lines `tfgen stacks --format github` prints
     out = tmp_path / "tree"
     render_tree(compile_loaded(load_spec(REPO / "examples/hub-and-spoke/tfgen.yaml")), out)
-    printed = pipelines.github_outputs(
-        pipelines.stack_phases(json.loads((out / "tfgen.manifest.json").read_text()))
-    )
+    printed = ciformats.github_outputs(ciformats.stack_phases(manifest.load(out).active()))
     printed_names = {line.split("=", 1)[0] for line in printed.splitlines()}
     step_id = next(s["id"] for s in steps(stacks_job) if "--format github" in s.get("run", ""))
     for name, value in stacks_job["outputs"].items():
@@ -170,11 +164,7 @@ def test_github_matrices_come_from_tfgen_stacks(workflow: dict[str, Any], tmp_pa
         "apply-registry-policy": ("phase1", "phase1_has_stacks"),
         "apply-replication": ("phase2", "phase2_has_stacks"),
     }
-    entry_keys = set(
-        pipelines.matrix_entry(
-            pipelines.manifest_stacks(json.loads((out / "tfgen.manifest.json").read_text()))[0]
-        )
-    )
+    entry_keys = set(ciformats.matrix_entry(manifest.load(out).active()[0]))
     for name, (matrix, guard) in expected.items():
         job = jobs[name]
         assert job["strategy"]["matrix"] == f"${{{{ fromJSON(needs.stacks.outputs.{matrix}) }}}}"
@@ -326,7 +316,7 @@ def test_gitlab_generated_pipelines_resolve_against_the_templates(
     for generator, verb in (("plan-pipeline", "plan"), ("apply-pipeline", "apply")):
         argv = child_pipeline_args(gitlab, generator)
         argv[1] = str(out)
-        result = CliRunner().invoke(ci_cli.stacks, argv[1:])
+        result = CliRunner().invoke(main_group, argv)
         assert result.exit_code == 0, result.output
         child = yaml.safe_load(result.stdout)
         assert child["include"] == [{"local": ".gitlab/tfgen-jobs.yml"}]

@@ -81,3 +81,127 @@ def test_completion_script() -> None:
         env={"_TFGEN_COMPLETE": "bash_source", "PATH": "/usr/bin:/bin"},
     )
     assert "_tfgen_completion" in result.stdout
+
+
+# --- Terraform habits -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "advice"),
+    [
+        (["plan", "-var", "x=1"], "tfgen renders no variables"),
+        (["apply", "-var-file=prod.tfvars"], "tfgen renders no variables"),
+        (["plan", "-chdir=infra/ecr"], "`tfgen plan infra/ecr`"),
+        (["destroy", "-target=module.x"], "--stacks PATTERN"),
+        (["plan", "-lock-timeout=5m"], "tfgen's option is --lock-timeout=5m"),
+        (["plan", "-refresh=false"], "tfgen's option is --refresh=false"),
+        (["apply", "-auto-approve"], "tfgen's option is --auto-approve"),
+        (["plan", "-backend-config=bucket=b"], "tfgen's option is --backend-config=bucket=b"),
+    ],
+)
+def test_terraform_flags_get_the_tfgen_way(args: list[str], advice: str) -> None:
+    result = CliRunner().invoke(main_group, args)
+    assert result.exit_code == 1, result.output
+    assert "is a Terraform option" in result.stderr or "is Terraform's spelling" in result.stderr
+    assert advice in result.stderr
+
+
+def test_a_terraform_flag_is_a_usage_error_exiting_1() -> None:
+    result = tfgen("plan", "-var", "region=us-east-1")
+    assert result.returncode == 1
+    assert "Usage:" in result.stderr and "-var is a Terraform option" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["plan", "render", "validate", "stacks", "verify"])
+def test_version_after_any_command(command: str) -> None:
+    result = tfgen(command, "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"tfgen, version {__version__}"
+
+
+def test_stacks_complete_from_the_manifest_of_dir(tmp_path: Path) -> None:
+    from click.shell_completion import ShellComplete
+
+    render = CliRunner().invoke(main_group, ["render", SPEC, "--out", str(tmp_path)])
+    assert render.exit_code == 0, render.output
+    complete = ShellComplete(main_group, {}, "tfgen", "_TFGEN_COMPLETE")
+    found = [c.value for c in complete.get_completions(["plan", str(tmp_path), "--stacks"], "")]
+    assert "americas/registry-policy" in found and "americas/replication" in found
+    found = [c.value for c in complete.get_completions(["apply", str(tmp_path), "--stacks"], "eu")]
+    assert found and all(v.startswith("eu") for v in found)
+    found = [
+        c.value
+        for c in complete.get_completions(["plan", str(tmp_path), "--stacks"], "eu/x,americas/rep")
+    ]
+    assert found == ["eu/x,americas/replication"]
+    assert complete.get_completions(["plan", str(tmp_path / "none"), "--stacks"], "") == []
+
+
+# --- one console, one handler, light start-up -------------------------------------------------
+
+
+@pytest.mark.terraform
+def test_no_color_wins_over_force_color_in_plan_output(tmp_path: Path, terraform_bin: Path) -> None:
+    import os
+    import re
+
+    from tests import runkit
+
+    root = runkit.build_tree(
+        tmp_path / "d", [runkit.StackDef("a/registry-policy", runkit.resource())]
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env["FORCE_COLOR"] = "1"
+    sgr = re.compile(r"\x1b\[[0-9;]*m")
+
+    def plan(*flags: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "tfgen", *flags, "plan", str(root)]
+        argv += ["--terraform", str(terraform_bin)]
+        return subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+
+    coloured = plan()
+    assert coloured.returncode == 0, coloured.stderr
+    assert sgr.search(coloured.stdout)  # FORCE_COLOR alone does colour the table
+    plain = plan("--no-color")
+    assert plain.returncode == 0, plain.stderr
+    assert "a/registry-policy" in plain.stdout
+    assert not sgr.search(plain.stdout + plain.stderr)
+
+
+def test_a_bug_exits_3_with_a_log_and_no_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr("tfgen.compile.compile_loaded", broken)  # validate imports it per call
+    result = CliRunner().invoke(main_group, ["validate", SPEC])
+    assert result.exit_code == 3
+    assert "internal error in tfgen" in result.stderr and "ZeroDivisionError: boom" in result.stderr
+    log = result.stderr.split("details are in ")[1].split(".log")[0] + ".log"
+    assert "Traceback" in Path(log).read_text() and "Traceback" not in result.stderr
+    Path(log).unlink()
+
+
+def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("tfgen.compile.compile_loaded", interrupted)
+    result = CliRunner().invoke(main_group, ["validate", SPEC])
+    assert result.exit_code == 130 and "interrupted" in result.stderr
+
+
+def test_version_and_a_no_op_render_import_no_runner_boto3_or_rich(tmp_path: Path) -> None:
+    assert tfgen("render", SPEC, "--out", str(tmp_path)).returncode == 0
+    probe = (
+        "import sys\n"
+        "from tfgen.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit as exit:\n    code = exit.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'rich',"
+        " 'jinja2', 'pydantic') or m.startswith(('tfgen.run', 'tfgen.report', 'tfgen.aws')))\n"
+        "print(code, heavy)\n"
+    )
+    for args in (["--version"], ["-q", "render", SPEC, "--out", str(tmp_path)]):
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *args], capture_output=True, text=True, check=False
+        )
+        assert result.stdout.strip().endswith("0 []"), (args, result.stdout, result.stderr)

@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 from pydantic import BaseModel
 
-from tfgen.ci_cli import init as init_command
 from tfgen.cli import main_group
 from tfgen.compile import compile_loaded
 from tfgen.render import render_tree
@@ -94,7 +93,7 @@ def test_the_commented_examples_are_valid_too(first: str, expect: str) -> None:
 def test_init_writes_a_spec_that_validates_and_renders(tmp_path: Path) -> None:
     runner = CliRunner()
     target = tmp_path / "tfgen.yaml"
-    result = runner.invoke(init_command, [str(target)])
+    result = runner.invoke(main_group, ["init", str(target)])
     assert result.exit_code == 0, result.output
     assert f"wrote {target}" in result.stderr
     assert target.read_text() == starter_text()
@@ -114,12 +113,12 @@ def test_init_never_overwrites_without_force(tmp_path: Path) -> None:
     target = tmp_path / "tfgen.yaml"
     target.write_text("version: 1 # mine\n")
     runner = CliRunner()
-    result = runner.invoke(init_command, [str(target)])
+    result = runner.invoke(main_group, ["init", str(target)])
     assert result.exit_code == 1
     assert "already exists; use --force" in result.stderr
     assert "Traceback" not in result.output
     assert target.read_text() == "version: 1 # mine\n"
-    result = runner.invoke(init_command, [str(target), "--force"])
+    result = runner.invoke(main_group, ["init", str(target), "--force"])
     assert result.exit_code == 0
     assert target.read_text() == starter_text()
     assert [p.name for p in tmp_path.iterdir()] == ["tfgen.yaml"]  # no temporary file left
@@ -132,22 +131,19 @@ def test_init_into_a_directory_and_default_name(
     monkeypatch.chdir(tmp_path / ".")
     (tmp_path / "sub").mkdir()
     monkeypatch.chdir(tmp_path / "sub")
-    result = CliRunner().invoke(init_command, [])
+    result = CliRunner().invoke(main_group, ["init"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "sub" / "tfgen.yaml").read_text() == starter_text()
 
 
 def test_init_into_a_missing_directory_is_an_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(init_command, [str(tmp_path / "no" / "tfgen.yaml")])
+    result = CliRunner().invoke(main_group, ["init", str(tmp_path / "no" / "tfgen.yaml")])
     assert result.exit_code == 1
     assert "is not a directory; create it first" in result.stderr
 
 
 @pytest.mark.parametrize("name", ["explain", "init", "stacks"])
 def test_help_has_an_example_section(name: str) -> None:
-    from tfgen import ci_cli
-
-    command = getattr(ci_cli, name)
-    result = CliRunner().invoke(command, ["--help"])
+    result = CliRunner().invoke(main_group, [name, "--help"])
     assert result.exit_code == 0
     assert re.search(r"\n  Examples?:\n    tfgen " + name, result.output), result.output

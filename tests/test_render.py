@@ -325,7 +325,7 @@ def test_atlantis_yaml_at_the_repository_root(tmp_path: Path) -> None:
 
 
 def test_render_refuses_while_another_tfgen_runs_on_the_directory(tmp_path: Path) -> None:
-    from tfgen.run.lock import DirLock
+    from tfgen.dirlock import DirLock
 
     spec = REPO / "examples" / "mesh" / "tfgen.yaml"
     render_example(REPO / "examples" / "mesh", tmp_path)

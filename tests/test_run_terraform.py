@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from tests import runkit
 from tests.runkit import StackDef
-from tfgen.run.lock import DirLock
+from tfgen.dirlock import DirLock
 
 pytestmark = pytest.mark.terraform
 
@@ -215,11 +215,30 @@ def test_stale_plan_is_refused(tmp_path: Path, terraform_bin: Path) -> None:
 
 def test_module_change_makes_the_plan_stale(tmp_path: Path, terraform_bin: Path) -> None:
     root = four_stacks(tmp_path)
-    assert run(terraform_bin, root, "plan", "--stacks", R_C)[0].exit_code == 0
+    # Its grant stack is planned too: a rule is never applied before its grant.
+    assert run(terraform_bin, root, "plan", "--stacks", f"{R_C},{P_A}")[0].exit_code == 0
     (root / "modules/m/main.tf").write_text(runkit.resource("inner", "2"))
     result, data = run(terraform_bin, root, "apply", "--auto-approve")
     assert result.exit_code == 1
     assert by_id(data)[R_C]["reason"].startswith("stale plan")
+
+
+def test_a_rule_is_applied_alone_only_once_its_grant_is_in_place(
+    tmp_path: Path, terraform_bin: Path
+) -> None:
+    root = four_stacks(tmp_path)
+    assert run(terraform_bin, root, "plan", "--stacks", R_C)[0].exit_code == 0
+    result, data = run(terraform_bin, root, "apply", "--auto-approve")
+    assert result.exit_code == 1  # a/registry-policy was never applied: the rule waits
+    assert by_id(data)[R_C]["status"] == "blocked"
+    assert resources_in_state(root, R_C) == []
+    assert run(terraform_bin, root, "plan")[0].exit_code == 0
+    assert run(terraform_bin, root, "apply", "--auto-approve")[0].exit_code == 0
+    (root / "stacks" / R_C / "main.tf").write_text(runkit.resource("rule", "c2"))
+    assert run(terraform_bin, root, "plan", "--stacks", R_C)[0].exit_code == 0
+    result, data = run(terraform_bin, root, "apply", "--auto-approve")
+    assert result.exit_code == 0, result.output  # the grant is applied as it is now
+    assert by_id(data)[R_C]["status"] == "ok"
 
 
 def test_plan_changed_only_plans_what_changed(tmp_path: Path, terraform_bin: Path) -> None:
@@ -320,19 +339,17 @@ def test_markdown_report(tmp_path: Path, terraform_bin: Path) -> None:
 
 
 def test_live_view_shows_each_stack_s_current_command(tmp_path: Path, terraform_bin: Path) -> None:
-    import io
     import re
 
-    from rich.console import Console
-
-    from tfgen.commands_run import Options, plan
-
     root = runkit.build_tree(tmp_path / "dir", [StackDef(P_A, runkit.resource())])
-    out = io.StringIO()
-    console = Console(file=out, force_terminal=True, width=120)
-    options = Options(terraform=str(terraform_bin), console=console)
-    assert plan(root, options) == 0
-    assert re.search(r"a/registry-policy\s+(init|plan)\s+\d+s", out.getvalue())
+    # FORCE_COLOR makes tfgen's one console treat the captured stdout as a terminal.
+    result = CliRunner().invoke(
+        runkit.cli(),
+        ["plan", str(root), "--terraform", str(terraform_bin)],
+        env={"FORCE_COLOR": "1", "COLUMNS": "120"},
+    )
+    assert result.exit_code == 0, result.output
+    assert re.search(r"a/registry-policy\s+(init|plan)\s+\d+s", result.stdout)
 
 
 def test_parallel_plans_never_meet_an_init_rewriting_the_plugin_cache(

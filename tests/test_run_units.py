@@ -12,23 +12,25 @@ import pytest
 
 from tests import runkit, tfenv
 from tfgen import report
+from tfgen.dirlock import DirLock, LockedError
+from tfgen.manifest import ManifestError, ManifestStack
+from tfgen.manifest import load as load_manifest
 from tfgen.run import hashes
-from tfgen.run.errors import LockedError, ManifestError, TerraformNotFoundError
+from tfgen.run.errors import TerraformNotFoundError
 from tfgen.run.hints import first_error, hint_for
-from tfgen.run.lock import DirLock
-from tfgen.run.manifest import load_manifest, log_name, select
 from tfgen.run.model import (
     GrantDelta,
     PlanSummary,
     ReplicationDelta,
     ResourceChange,
-    Stack,
     StackResult,
     Status,
     StepResult,
 )
 from tfgen.run.scheduler import apply_order, destroy_order, run_stacks, unordered
+from tfgen.run.selection import select
 from tfgen.run.terraform import ProcessGroups, check_version, find_terraform, parse_version
+from tfgen.run.workspace import log_name
 
 # --- hints ----------------------------------------------------------------------------------
 
@@ -159,11 +161,11 @@ def test_changed_against_applied(tmp_path: Path) -> None:
 
 # --- scheduler ------------------------------------------------------------------------------
 
-P1 = Stack("a/registry-policy", "stacks/a/registry-policy", "registry-policy", 1)
-P2 = Stack("b/registry-policy", "stacks/b/registry-policy", "registry-policy", 1)
-R1 = Stack("c/replication", "stacks/c/replication", "replication", 2, depends_on=(P1.id,))
-R2 = Stack("d/replication", "stacks/d/replication", "replication", 2, depends_on=(P2.id,))
-R3 = Stack("e/replication", "stacks/e/replication", "replication", 2)
+P1 = ManifestStack("a/registry-policy", "stacks/a/registry-policy", "registry-policy", 1)
+P2 = ManifestStack("b/registry-policy", "stacks/b/registry-policy", "registry-policy", 1)
+R1 = ManifestStack("c/replication", "stacks/c/replication", "replication", 2, depends_on=(P1.id,))
+R2 = ManifestStack("d/replication", "stacks/d/replication", "replication", 2, depends_on=(P2.id,))
+R3 = ManifestStack("e/replication", "stacks/e/replication", "replication", 2)
 ALL = (R3, R1, P1, R2, P2)
 
 
@@ -176,7 +178,7 @@ class Recorder:
         self.spans: dict[str, tuple[float, float]] = {}
         self.lock = threading.Lock()
 
-    def __call__(self, stack: Stack) -> StackResult:
+    def __call__(self, stack: ManifestStack) -> StackResult:
         start = time.monotonic()
         time.sleep(self.delay)
         with self.lock:
@@ -206,8 +208,9 @@ def test_apply_order_phases_and_gating() -> None:
 
 
 def test_a_rule_whose_grant_has_no_saved_plan_is_blocked() -> None:
-    """Apply runs only stacks with saved plans; one whose destination's grant stack is selected
-    but unplanned (its plan failed) must not run: the rule would exist before its grant."""
+    """Apply runs only stacks with saved plans; one whose destination's grant stack is unsettled
+    (no saved plan, e.g. its plan failed, and not applied as it is) must not run: the rule
+    would exist before its grant."""
     planned = [s for s in ALL if s.id != P1.id]
     action = Recorder()
     results = run_stacks(
@@ -215,7 +218,7 @@ def test_a_rule_whose_grant_has_no_saved_plan_is_blocked() -> None:
         action,
         action_name="apply",
         parallelism=4,
-        order=apply_order(planned, ALL),
+        order=apply_order(planned, [P1]),
         groups=ProcessGroups(),
     )
     by_id = {r.stack.id: r for r in results}
@@ -247,7 +250,7 @@ def test_parallelism_is_bounded() -> None:
     peak = 0
     lock = threading.Lock()
 
-    def action(stack: Stack) -> StackResult:
+    def action(stack: ManifestStack) -> StackResult:
         nonlocal running, peak
         with lock:
             running += 1
@@ -257,7 +260,7 @@ def test_parallelism_is_bounded() -> None:
             running -= 1
         return StackResult(stack, "plan", Status.OK)
 
-    stacks = [Stack(f"s{i}/replication", f"p{i}", "replication", 2) for i in range(9)]
+    stacks = [ManifestStack(f"s{i}/replication", f"p{i}", "replication", 2) for i in range(9)]
     run_stacks(
         stacks, action, action_name="plan", parallelism=3, order=unordered(), groups=ProcessGroups()
     )
@@ -267,11 +270,11 @@ def test_parallelism_is_bounded() -> None:
 def test_interrupt_cancels_what_has_not_started() -> None:
     groups = ProcessGroups()
 
-    def action(stack: Stack) -> StackResult:
+    def action(stack: ManifestStack) -> StackResult:
         groups.interrupt()
         return StackResult(stack, "plan", Status.INTERRUPTED, "interrupted")
 
-    stacks = [Stack(f"s{i}/replication", f"p{i}", "replication", 2) for i in range(5)]
+    stacks = [ManifestStack(f"s{i}/replication", f"p{i}", "replication", 2) for i in range(5)]
     results = run_stacks(
         stacks, action, action_name="plan", parallelism=1, order=unordered(), groups=groups
     )
@@ -280,8 +283,8 @@ def test_interrupt_cancels_what_has_not_started() -> None:
 
 
 def test_dependency_cycle_fails_instead_of_hanging() -> None:
-    a = Stack("a/replication", "a", "replication", 2, depends_on=("b/replication",))
-    b = Stack("b/replication", "b", "replication", 2, depends_on=("a/replication",))
+    a = ManifestStack("a/replication", "a", "replication", 2, depends_on=("b/replication",))
+    b = ManifestStack("b/replication", "b", "replication", 2, depends_on=("a/replication",))
     results = run_stacks(
         [a, b],
         Recorder(),
@@ -294,7 +297,7 @@ def test_dependency_cycle_fails_instead_of_hanging() -> None:
 
 
 def test_an_exception_in_one_stack_does_not_lose_the_others() -> None:
-    def action(stack: Stack) -> StackResult:
+    def action(stack: ManifestStack) -> StackResult:
         if stack is R3:
             raise RuntimeError("bug")
         return StackResult(stack, "plan", Status.OK)
@@ -309,7 +312,7 @@ def test_an_exception_in_one_stack_does_not_lose_the_others() -> None:
 # --- exit codes and reports -----------------------------------------------------------------
 
 
-def _result(status: Status, changes: bool = False, stack: Stack = P1) -> StackResult:
+def _result(status: Status, changes: bool = False, stack: ManifestStack = P1) -> StackResult:
     summary = PlanSummary(add=1) if changes else PlanSummary()
     return StackResult(stack, "plan", status, summary=summary, changes=changes)
 
@@ -394,7 +397,7 @@ def test_markdown_stays_under_github_limit() -> None:
     huge = StepResult("plan", ("terraform", "plan"), 2, 1.0, output="~ change\n" * 5000)
     results = [
         StackResult(
-            Stack(f"acct{i:04d}/replication", "p", "replication", 2),
+            ManifestStack(f"acct{i:04d}/replication", "p", "replication", 2),
             "plan",
             Status.OK,
             summary=PlanSummary(change=1),

@@ -13,7 +13,7 @@ from typing import Any
 
 from tfgen import limits
 from tfgen.spec import LoadedSpec
-from tfgen.spec.issues import Issue, Path, Severity, SpecError
+from tfgen.spec.issues import Issue, Severity, SpecError, SpecPath
 from tfgen.spec.model import Spec
 from tfgen.state import (
     GRANT_SID,
@@ -35,7 +35,7 @@ Key = tuple[str, str]  # (account name, region)
 class _Registry:
     rules: list[Rule] = field(default_factory=list)
     sources: set[str] = field(default_factory=set)
-    source_paths: list[Path] = field(default_factory=list)
+    source_paths: list[SpecPath] = field(default_factory=list)
     statements: list[Mapping[str, Any]] = field(default_factory=list)
     templates: list[CreationTemplate] = field(default_factory=list)
 
@@ -43,7 +43,7 @@ class _Registry:
         return not (self.rules or self.sources or self.statements or self.templates)
 
 
-def compile_spec(spec: Spec) -> tuple[DesiredState, list[Issue]]:
+def compile_model(spec: Spec) -> tuple[DesiredState, list[Issue]]:
     """Compile a checked spec. Returns the state and the issues (errors and warnings) found."""
     issues: list[Issue] = []
     accounts = {
@@ -340,11 +340,11 @@ def _warn_chains(
 
 def compile_loaded(loaded: LoadedSpec) -> DesiredState:
     """Compile a loaded spec; raise SpecError (with file and line) if any registry breaks a limit."""
-    state, issues = compile_spec(loaded.spec)
+    state, issues = compile_model(loaded.spec)
     located = list(dict.fromkeys(loaded.positions.issue(i) for i in issues))
     if any(i.severity is Severity.ERROR for i in located):
         raise SpecError([*loaded.warnings, *located])
     return replace(state, warnings=(*loaded.warnings, *located))
 
 
-__all__ = ["GRANT_SID", "compile_loaded", "compile_spec"]
+__all__ = ["GRANT_SID", "compile_loaded", "compile_model"]

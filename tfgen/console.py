@@ -1,6 +1,9 @@
-"""Terminal output: one stdout and one stderr console, colour and verbosity set once by the CLI.
+"""Terminal output: the one stdout and the one stderr console of every command.
 
-rich is imported on first use, so commands that print nothing (a quiet no-op render) skip it.
+The CLI sets colour and verbosity once (`configure`); every command and the run reports print
+through `out` and `err`, so `--no-color`, `NO_COLOR` and `-q` hold everywhere, also when
+`FORCE_COLOR` makes rich treat a pipe as a terminal. rich is imported on first use, so commands
+that print nothing (a quiet no-op render) skip it.
 """
 
 from __future__ import annotations
@@ -14,31 +17,43 @@ if TYPE_CHECKING:
     out: Console
     err: Console
 
+PIPE_WIDTH = 120  # tables written to a file or a CI log: wider than rich's 80 columns
 verbosity = 0  # -1 quiet, 0 normal, 1+ verbose
 _color = True
 _consoles: dict[str, Any] = {}
 
 
 def configure(*, no_color: bool = False, quiet: bool = False, verbose: int = 0) -> None:
+    """Set colour and verbosity for every console, from the global options."""
     global verbosity, _color
     _color = not (no_color or os.environ.get("NO_COLOR"))
     verbosity = -1 if quiet else verbose
     _consoles.clear()
 
 
+def _make(name: str) -> Console:
+    from rich.console import Console
+
+    # No file=: rich then looks up sys.stdout/sys.stderr at each print (test runners swap them).
+    # color_system=None, not only no_color: no_color keeps bold and reverse, which FORCE_COLOR
+    # would then print as escape sequences.
+    console = Console(
+        stderr=name == "err",
+        highlight=False,
+        soft_wrap=True,
+        no_color=not _color,
+        color_system="auto" if _color else None,
+    )
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = PIPE_WIDTH
+    return console
+
+
 def __getattr__(name: str) -> Any:
     if name not in ("out", "err"):
         raise AttributeError(name)
     if name not in _consoles:
-        from rich.console import Console
-
-        # No file=: rich then looks up sys.stdout/sys.stderr at each print (test runners swap them).
-        _consoles[name] = Console(
-            stderr=name == "err",
-            highlight=False,
-            soft_wrap=True,
-            no_color=not _color,
-        )
+        _consoles[name] = _make(name)
     return _consoles[name]
 
 

@@ -30,6 +30,8 @@ _CREATORS = {
 
 @dataclass(frozen=True, slots=True)
 class Registry:
+    """A registry as the explanation names it: account, id and Region."""
+
     account: str
     account_id: str
     region: str
@@ -69,12 +71,16 @@ class Grant:
 
 @dataclass(frozen=True, slots=True)
 class Template:
+    """A creation template and the registry that holds it."""
+
     registry: Registry
     template: CreationTemplate
 
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
+    """Everything `tfgen explain` says about a spec, before it is formatted."""
+
     accounts: tuple[tuple[str, str], ...]  # (name, id) sorted by name
     registries: tuple[Registry, ...]  # every registry that appears: managed or a destination
     edges: tuple[Edge, ...]

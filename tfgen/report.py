@@ -19,12 +19,13 @@ from rich.table import Table
 from rich.text import Text
 
 from tfgen import __version__
+from tfgen.exitcodes import ExitCode
+from tfgen.manifest import ManifestStack
 from tfgen.run.events import Event
 from tfgen.run.model import (
     GrantDelta,
     PlanSummary,
     ReplicationDelta,
-    Stack,
     StackResult,
     Status,
     TemplateDelta,
@@ -37,11 +38,6 @@ MARKDOWN_LIMIT = 65_536
 MARKDOWN_BUDGET = 60_000
 _PER_STACK_OUTPUT = 6_000
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CHANGES = 2
-EXIT_INTERRUPTED = 130
-
 _STYLE = {
     Status.OK: "green",
     Status.FAILED: "bold red",
@@ -50,6 +46,16 @@ _STYLE = {
     Status.INTERRUPTED: "bold magenta",
     Status.CANCELLED: "magenta",
 }
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """Where a run's reports go, besides the terminal."""
+
+    json: Path | None = None  # the versioned JSON report (docs/running.md)
+    markdown: Path | None = None  # a pull-request comment
+    # Where the full report can be read (a CI artifact URL); the Markdown comment links it.
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,17 +78,17 @@ class RunInfo:
 
 def exit_code(
     results: Sequence[StackResult], *, detailed: bool = False, interrupted: bool = False
-) -> int:
+) -> ExitCode:
     """130 when interrupted; else 1 if any stack failed; else (with `detailed`) 2 if any stack
     has changes; else 0. Precedence 1 > 2 > 0, whatever order the stacks finished in."""
     if interrupted:
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     bad = (Status.FAILED, Status.BLOCKED, Status.INTERRUPTED, Status.CANCELLED)
     if any(r.status in bad for r in results):
-        return EXIT_ERROR
+        return ExitCode.ERROR
     if detailed and any(r.changes for r in results):
-        return EXIT_CHANGES
-    return EXIT_OK
+        return ExitCode.CHANGES
+    return ExitCode.OK
 
 
 def overall(results: Sequence[StackResult], interrupted: bool) -> str:
@@ -179,7 +185,7 @@ class LiveProgress:
     """A listener for the scheduler's events. On a terminal: a live view of running stacks and
     counts. Elsewhere (CI logs): one line per finished stack, never interleaved output."""
 
-    def __init__(self, console: Console, stacks: Sequence[Stack], action: str) -> None:
+    def __init__(self, console: Console, stacks: Sequence[ManifestStack], action: str) -> None:
         self.console = console
         self.total = len(stacks)
         self.action = action
@@ -471,3 +477,33 @@ def write_markdown(
     full_report: str | None = None,
 ) -> None:
     _write(path, markdown(results, info, code, full_report))
+
+
+# --- everything at the end of a run -----------------------------------------------------------
+
+
+def publish(
+    console: Console,
+    results: Sequence[StackResult],
+    info: RunInfo,
+    files: ReportFiles,
+    interrupt_signal: str = "",
+) -> ExitCode:
+    """The table, the interrupt notice and the report files; returns the run's exit code."""
+    code = exit_code(results, detailed=info.detailed_exitcode, interrupted=info.interrupted)
+    print_table(console, results, info)
+    if info.interrupted:
+        done = sum(1 for r in results if r.status in (Status.OK, Status.FAILED))
+        console.print(
+            f"interrupted ({interrupt_signal}): {done} of {len(results)} stacks "
+            "finished; running terraform processes were told to stop and release their locks",
+            style="bold magenta",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if files.json:
+        write_json(files.json, results, info, code)
+    if files.markdown:
+        pointer = files.url or (str(files.json) if files.json else None)
+        write_markdown(files.markdown, results, info, code, pointer)
+    return code

@@ -7,11 +7,11 @@ import contextlib
 import os
 from pathlib import Path
 
+from tfgen.constants import DEFAULT_SPEC
 from tfgen.errors import TfgenError
 from tfgen.render.resources import data_dir
 
-STARTER = ("starter", "tfgen.yaml")
-DEFAULT_NAME = "tfgen.yaml"
+STARTER = ("starter", DEFAULT_SPEC)  # templates/starter/ holds the file under its default name
 
 
 def starter_path() -> Path:
@@ -25,7 +25,7 @@ def starter_text() -> str:
 
 def target_path(path: Path) -> Path:
     """A directory means DIR/tfgen.yaml; anything else is the file itself."""
-    return path / DEFAULT_NAME if path.is_dir() else path
+    return path / DEFAULT_SPEC if path.is_dir() else path
 
 
 def write_starter(path: Path, *, force: bool = False) -> Path:

@@ -19,6 +19,8 @@ from tfgen.constants import POLICY_VERSION as POLICY_VERSION
 
 @dataclass(frozen=True, slots=True)
 class Destination:
+    """Where a rule sends images: one registry (its account id) in one Region."""
+
     region: str
     registry_id: str
 
@@ -28,6 +30,10 @@ class Destination:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """One rule of a registry's replication configuration: what it sends (by repository prefix
+    `filters`, all repositories when empty) to which destinations, and the spec entry it came
+    from (for messages and the comment rendered above it)."""
+
     destinations: tuple[Destination, ...]
     filters: tuple[str, ...]
     entry: int  # index of the replication entry in the spec it came from
@@ -44,6 +50,9 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class CreationTemplate:
+    """A repository creation template of one registry: the settings ECR gives a repository it
+    creates on replication or push (`applied_for`) when its name starts with `prefix`."""
+
     prefix: str
     applied_for: tuple[str, ...]
     image_tag_mutability: str
@@ -82,6 +91,11 @@ class CreationTemplate:
 
 @dataclass(frozen=True, slots=True)
 class RegistryState:
+    """Everything tfgen manages in one registry (one account in one Region): its replication
+    rules (what it sends), the source accounts its registry policy lets replicate into it, the
+    user's other policy statements, and its creation templates. The one structure render,
+    verify and import all compare with."""
+
     account: str
     account_id: str
     region: str
@@ -93,6 +107,7 @@ class RegistryState:
 
     @property
     def key(self) -> tuple[str, str]:
+        """(account name, Region): the registry's identity and sort order."""
         return (self.account, self.region)
 
     @property
@@ -100,11 +115,13 @@ class RegistryState:
         return f"{self.account}/{self.region}"
 
     def replication_configuration(self) -> dict[str, Any] | None:
+        """PutReplicationConfiguration's shape; None where the registry only receives."""
         if not self.rules:
             return None
         return {"rules": [r.to_api() for r in self.rules]}
 
     def grant_statement(self) -> dict[str, Any] | None:
+        """The one packed statement that lets every source account replicate in, or None."""
         if not self.grant_sources:
             return None
         return {
@@ -118,6 +135,7 @@ class RegistryState:
         }
 
     def registry_policy(self) -> dict[str, Any] | None:
+        """The whole registry policy (the grant, then the user's statements), or None."""
         grant = self.grant_statement()
         statements = ([grant] if grant else []) + [dict(s) for s in self.extra_statements]
         if not statements:
@@ -125,6 +143,7 @@ class RegistryState:
         return {"Version": POLICY_VERSION, "Statement": statements}
 
     def to_json(self) -> dict[str, Any]:
+        """`tfgen compile --json`'s object for this registry (docs/architecture.md)."""
         return {
             "account": self.account,
             "account_id": self.account_id,
@@ -138,6 +157,9 @@ class RegistryState:
 
 @dataclass(frozen=True, slots=True)
 class AccountState:
+    """An account of the spec: its name there, id, partition, and the role tfgen's Terraform
+    assumes in it (None: the ambient credentials)."""
+
     name: str
     account_id: str
     partition: str
@@ -146,6 +168,8 @@ class AccountState:
 
 @dataclass(frozen=True, slots=True)
 class S3BackendState:
+    """The S3 backend every stack's state goes to (`defaults.backend.s3`)."""
+
     bucket: str
     region: str
     key: str  # a template with {account}, {account_id} and {stack}
@@ -157,6 +181,8 @@ class S3BackendState:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """What every rendered stack shares: version constraints and the backend."""
+
     required_version: str
     aws_provider_version: str
     backend: S3BackendState | None
@@ -164,12 +190,16 @@ class Settings:
 
 @dataclass(frozen=True, slots=True)
 class DesiredState:
+    """The compiled desired state of a spec: every managed registry, sorted by (account, Region),
+    the accounts, the shared settings, and the spec's warnings."""
+
     registries: tuple[RegistryState, ...]  # sorted by (account, region)
     accounts: Mapping[str, AccountState]
     settings: Settings
     warnings: tuple[Any, ...] = field(default=())  # spec Issues of severity warning
 
     def to_json(self) -> list[dict[str, Any]]:
+        """`tfgen compile --json`: one object per registry."""
         return [r.to_json() for r in self.registries]
 
 

@@ -72,9 +72,8 @@ class World:
         self._reports += 1
         report = self.root / f"report-{self._reports}-{command}.json"
         args = [command, str(self.out), "--terraform", str(self.terraform), "--json", str(report)]
-        if self.backend_config:  # until tfgen has --backend-config
-            init_args = " ".join(f"'-backend-config={item}'" for item in self.backend_config)
-            args += ["--env", f"TF_CLI_ARGS_init={init_args}"]
+        for item in self.backend_config:
+            args += ["--backend-config", item]
         run = self.tfgen(*args, *extra)
         data = json.loads(report.read_text()) if report.exists() else None
         return Run(run.code, run.output, data)

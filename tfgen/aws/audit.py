@@ -33,6 +33,8 @@ NOTICE = (
 
 @dataclass(frozen=True, slots=True)
 class Image:
+    """An image of a source repository, by digest."""
+
     digest: str
     tags: tuple[str, ...]
     pushed_at: str | None
@@ -43,6 +45,8 @@ class Image:
 
 @dataclass(frozen=True, slots=True)
 class Gap:
+    """Images of one source repository that one destination registry lacks."""
+
     source: str  # "account/region"
     source_account_id: str
     repository: str
@@ -67,6 +71,8 @@ class Gap:
 
 @dataclass(frozen=True, slots=True)
 class Report:
+    """What `tfgen audit` found: the gaps, and the reads that failed."""
+
     repositories: int  # source repositories checked
     gaps: tuple[Gap, ...]
     errors: tuple[str, ...]

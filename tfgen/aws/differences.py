@@ -17,6 +17,8 @@ from tfgen.state import RegistryState
 
 @dataclass(frozen=True, slots=True)
 class Difference:
+    """One way a live registry differs from its desired state."""
+
     setting: str  # "replication", "registry policy" or "creation template"
     item: str  # which rule, statement or template
     change: str  # "missing", "unexpected" or "changed"

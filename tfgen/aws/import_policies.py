@@ -30,6 +30,8 @@ Sources = Mapping[tuple[str, str], set[str]]  # (registry id, region) → ids re
 
 @dataclass(slots=True)
 class PolicyImport:
+    """Registry-policy statements for the spec (grants taken out), and notes on what changed."""
+
     registry_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 

@@ -27,6 +27,8 @@ _ID = re.compile(r"^[0-9]{12}$")
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
+    """What `tfgen import` produced: the spec text and everything to tell the user about it."""
+
     text: str  # the spec, as YAML
     notes: tuple[str, ...]  # what compiling it will not reproduce exactly, and why
     differences: tuple[str, ...]  # the round trip's findings (empty: exact up to semantics)

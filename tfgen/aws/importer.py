@@ -26,6 +26,8 @@ RuleId = tuple[tuple[canonical.Destination, ...], tuple[str, ...]]
 
 @dataclass(frozen=True, slots=True)
 class Imported:
+    """A spec document built from live registries, with notes on what it cannot reproduce."""
+
     data: dict[str, Any]  # the spec v1 document
     notes: tuple[str, ...]  # where the spec will not reproduce the live state exactly, and why
 

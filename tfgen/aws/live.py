@@ -22,6 +22,8 @@ TEMPLATES_UNSUPPORTED = (
 
 @dataclass(frozen=True, slots=True)
 class LiveRegistry:
+    """One registry's live settings, in the ECR API's shapes."""
+
     account: str
     account_id: str
     region: str

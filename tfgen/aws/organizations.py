@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class OrgAccount:
+    """An ACTIVE account of AWS Organizations."""
+
     id: str
     name: str
     partition: str

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tfgen.aws.audit import NOTICE, Report
-from tfgen.aws.lock import LockResult
+from tfgen.aws.orglock import LockResult
 from tfgen.aws.verify import Status, Verdict
 from tfgen.spec.targets import describe_target
 

@@ -26,10 +26,13 @@ from tfgen.aws.live import LiveRegistry, read_registry
 from tfgen.aws.parallel import run_all
 from tfgen.aws.sessions import Sessions
 from tfgen.errors import TfgenError
+from tfgen.exitcodes import ExitCode
 from tfgen.state import DesiredState, RegistryState
 
 
 class Status(StrEnum):
+    """How one registry compares with its desired state."""
+
     IN_SYNC = "in_sync"
     DRIFT = "drift"
     MISSING = "missing"
@@ -38,6 +41,8 @@ class Status(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """The comparison of one registry: its status and every difference found."""
+
     account: str
     account_id: str
     region: str
@@ -108,12 +113,12 @@ def verify(state: DesiredState, sessions: Sessions, jobs: int) -> tuple[Verdict,
     )
 
 
-def exit_status(verdicts: Sequence[Verdict]) -> int:
+def exit_status(verdicts: Sequence[Verdict]) -> ExitCode:
     """1 if any registry could not be read, else 2 if any drifted or is missing, else 0."""
     statuses = {v.status for v in verdicts}
     if Status.ERROR in statuses:
-        return 1
-    return 2 if statuses & {Status.DRIFT, Status.MISSING} else 0
+        return ExitCode.ERROR
+    return ExitCode.CHANGES if statuses & {Status.DRIFT, Status.MISSING} else ExitCode.OK
 
 
 __all__ = ["Difference", "Status", "Verdict", "compare", "exit_status", "verify"]

@@ -8,16 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tfgen.render.writer import MANIFEST, Change, FileChange, SyncResult, sync
+from tfgen.render.writer import Change, FileChange, SyncResult, sync
 
 if TYPE_CHECKING:
-    from tfgen.render.layout import Stack
+    from tfgen.render.layout import RenderedStack
     from tfgen.state import DesiredState
 
 
 def render_files(
     state: DesiredState, adopt: frozenset[str] = frozenset()
-) -> tuple[tuple[Stack, ...], dict[str, bytes]]:
+) -> tuple[tuple[RenderedStack, ...], dict[str, bytes]]:
     """Every file of the tree, in memory; accounts in `adopt` get Terraform import blocks."""
     from tfgen.render.layout import plan_stacks
     from tfgen.render.resources import module_files
@@ -38,6 +38,8 @@ def render_tree(
     check: bool = False,
     adopt: frozenset[str] = frozenset(),
 ) -> SyncResult:
+    """Write the Terraform tree of `state` into `out_dir` (only what changed), or with `check`
+    compare it and write nothing. Stacks gone from the state are kept until `prune`."""
     from tfgen import __version__
     from tfgen.render import parallel, writer
 
@@ -48,11 +50,11 @@ def render_tree(
     return sync(
         root,
         files,
-        [s.to_manifest() for s in stacks],
+        [s.entry for s in stacks],
         f"tfgen {__version__}",
         prune=prune,
         check=check,
     )
 
 
-__all__ = ["MANIFEST", "Change", "FileChange", "SyncResult", "render_files", "render_tree"]
+__all__ = ["Change", "FileChange", "SyncResult", "render_files", "render_tree"]

@@ -20,22 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from tfgen.errors import RenderError
-from tfgen.render.layout import Stack, account_names, plan_accounts
+from tfgen.manifest import MANIFEST, ManifestStack, encode
+from tfgen.render.layout import RenderedStack, account_names, plan_accounts
 from tfgen.render.resources import module_files
-from tfgen.render.writer import (
-    MANIFEST,
-    MANIFEST_VERSION,
-    Change,
-    FileChange,
-    SyncResult,
-    manifest_text,
-    sha256,
-    staging_path,
-)
+from tfgen.render.writer import Change, FileChange, SyncResult, staging_dir, write_new_files
 from tfgen.state import DesiredState
 
 PARALLEL_MIN_ACCOUNTS = 300
-_Part = tuple[list[dict[str, Any]], dict[str, str]]  # manifest stacks, {relpath: sha256}
+_Part = tuple[list[ManifestStack], dict[str, str]]  # the part's stacks, {relpath: sha256}
 
 
 def worth_it(state: DesiredState) -> bool:
@@ -52,7 +44,10 @@ def render_new_tree(
 ) -> SyncResult:
     names = account_names(state)
     half = len(names) // 2
-    staging = staging_path(root)
+    try:
+        staging = staging_dir(root)
+    except OSError as exc:
+        raise RenderError(f"cannot write {root}: {exc}; nothing was changed") from None
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: render and write the second half, report, exit at once
@@ -75,15 +70,9 @@ def render_new_tree(
             os.waitpid(pid, 0)
         if status != "ok":
             raise RenderError(f"cannot write {root}: {theirs}; nothing was changed")
-        stacks = sorted([*mine[0], *theirs[0]], key=lambda s: s["id"])
+        stacks = sorted([*mine[0], *theirs[0]], key=lambda s: s.id)
         files = dict(sorted({**mine[1], **theirs[1]}.items()))
-        manifest = {
-            "manifest_version": MANIFEST_VERSION,
-            "generator": generator,
-            "files": files,
-            "stacks": stacks,
-        }
-        (staging / MANIFEST).write_text(manifest_text(manifest), encoding="utf-8")
+        (staging / MANIFEST).write_bytes(encode(files, stacks, generator))
         staging.replace(root)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
@@ -101,24 +90,7 @@ def render_new_tree(
 
 
 def _write_part(
-    stacks: Sequence[Stack], extra: Iterable[tuple[str, bytes]], staging: Path
+    stacks: Sequence[RenderedStack], extra: Iterable[tuple[str, bytes]], staging: Path
 ) -> _Part:
-    base = str(staging)
-    made: set[str] = set()
-    hashes: dict[str, str] = {}
-
-    def write(rel: str, data: bytes) -> None:
-        parent = rel.rpartition("/")[0]
-        if parent not in made:
-            os.makedirs(os.path.join(base, parent), exist_ok=True)  # noqa: PTH103, PTH118
-            made.add(parent)
-        with open(os.path.join(base, rel), "wb") as handle:  # noqa: PTH118
-            handle.write(data)
-        hashes[rel] = sha256(data)
-
-    for rel, data in extra:
-        write(rel, data)
-    for stack in stacks:
-        for rel, text in stack.files.items():
-            write(rel, text.encode())
-    return [s.to_manifest() for s in stacks], hashes
+    files = [*extra, *((rel, text.encode()) for s in stacks for rel, text in s.files.items())]
+    return [s.entry for s in stacks], write_new_files(staging, files)

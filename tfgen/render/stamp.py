@@ -15,7 +15,9 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-STAMP = ".tfgen/render-stamp.json"
+from tfgen.constants import LOCK_FILE, STATE_DIR
+
+STAMP = f"{STATE_DIR}/render-stamp.json"
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -38,7 +40,7 @@ def inputs_digest(spec: Path, options: Sequence[str]) -> str | None:
         digest.update(spec.read_bytes())
     except OSError:
         return None
-    lock = spec.with_name("tfgen.lock.json")
+    lock = spec.with_name(LOCK_FILE)
     if lock.exists():
         digest.update(lock.read_bytes())
     import importlib.util  # botocore's location only; importing it is not needed
@@ -61,7 +63,8 @@ def _file_stats(root: Path, relpaths: Iterable[str]) -> dict[str, list[int]]:
     out = {}
     base = str(root)
     for rel in relpaths:
-        st = os.stat(os.path.join(base, rel))  # noqa: PTH116, PTH118 - thousands of files
+        # lstat: a file replaced by a link is a change, whatever the link points to.
+        st = os.lstat(os.path.join(base, rel))  # noqa: PTH118 - thousands of files
         out[rel] = [st.st_size, st.st_mtime_ns]
     return out
 

@@ -3,25 +3,27 @@
 All new contents are first written to temporary files beside their targets; only when every one is
 on disk are they renamed into place (a rename is atomic), and the manifest is renamed last. A failure
 before that point leaves DIR exactly as it was. Files tfgen does not own are never touched.
+
+The previous manifest says what tfgen owns, and it may have been tampered with: its paths are
+checked when it is read (tfgen.manifest), and every read, write and removal here goes through a
+`TreeGuard`, which refuses a path that leads through a symbolic link. A file that left the spec is
+removed only while its bytes still hash to what tfgen wrote; one edited since is kept, with a
+warning, and tfgen stops owning it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import os
 import shutil
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import stat
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
 
 from tfgen.errors import RenderError
-
-MANIFEST = "tfgen.manifest.json"
-MANIFEST_VERSION = 1
+from tfgen.manifest import MANIFEST, Manifest, ManifestStack, TreeGuard, check_path, encode, read
 
 
 class Change(StrEnum):
@@ -33,6 +35,8 @@ class Change(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class FileChange:
+    """What a render does (or, with --check, would do) to one file of the tree."""
+
     path: str
     change: Change
     note: str = ""
@@ -40,11 +44,15 @@ class FileChange:
 
 @dataclass(frozen=True, slots=True)
 class SyncResult:
+    """The outcome of writing a tree: per-file changes and what happened to stacks and files."""
+
     changes: tuple[FileChange, ...]
     orphaned_stacks: tuple[str, ...]  # in the previous manifest, gone from the spec
     pruned_stacks: tuple[str, ...]
     owned: tuple[str, ...] = ()  # every file tfgen owns after this sync, manifest included
-    stacks: tuple[Mapping[str, Any], ...] = ()  # the manifest's stacks after this sync
+    stacks: tuple[ManifestStack, ...] = ()  # the manifest's stacks after this sync
+    # Files no longer rendered but kept: edited since tfgen wrote them, or not a regular file.
+    kept: tuple[str, ...] = ()
 
     @property
     def changed(self) -> tuple[FileChange, ...]:
@@ -55,132 +63,105 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_manifest(root: Path) -> dict[str, Any] | None:
-    path = root / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise RenderError(
-            f"{path}: cannot read tfgen's manifest ({exc}); restore it from git"
-        ) from None
-    if not isinstance(data, dict) or data.get("manifest_version") != MANIFEST_VERSION:
-        raise RenderError(f"{path}: not a tfgen manifest of version {MANIFEST_VERSION}")
-    return data
-
-
-def _safe(relpath: str) -> str:
-    pure = PurePosixPath(relpath)
-    if pure.is_absolute() or ".." in pure.parts:
-        raise RenderError(f"refusing to write outside the output directory: {relpath}")
-    return relpath
-
-
 def sync(
     root: Path,
     files: Mapping[str, bytes],
-    stacks: Sequence[Mapping[str, Any]],
+    stacks: Sequence[ManifestStack],
     generator: str,
     *,
     prune: bool = False,
     check: bool = False,
 ) -> SyncResult:
     """Make DIR hold exactly `files` (plus what tfgen does not own); write the manifest."""
-    old = read_manifest(root) or {"files": {}, "stacks": []}
-    old_files: dict[str, str] = dict(old.get("files", {}))
-    new_ids = {s["id"] for s in stacks}
-    orphans = [s for s in old.get("stacks", []) if s["id"] not in new_ids]
+    old = read(root) or Manifest(root, {}, ())
+    guard = TreeGuard(root)
+    new_ids = {s.id for s in stacks}
+    orphans = [s for s in old.stacks if s.id not in new_ids]
     kept_orphans = [] if prune else orphans
-    kept_files: dict[str, bytes] = {}
-    for s in kept_orphans:  # an orphaned stack keeps its files until --prune: it may hold state
-        prefix = s["path"] + "/"
-        for rel in old_files:
-            if rel.startswith(prefix):
-                with contextlib.suppress(FileNotFoundError):
-                    kept_files[rel] = (root / rel).read_bytes()
+    # An orphaned stack keeps its files (with the hashes tfgen wrote) until --prune.
+    prefixes = tuple(s.path + "/" for s in kept_orphans)
+    kept_files = {
+        rel: digest
+        for rel, digest in old.files.items()
+        if prefixes and rel.startswith(prefixes) and rel not in files and guard.exists(rel)
+    }
 
     changes: list[FileChange] = []
     pending: dict[str, bytes] = {}
     new_tree = _is_new(root)
-    root_s = str(root)
     for rel in sorted(files):
-        data = files[_safe(rel)]
-        target = os.path.join(root_s, rel)  # noqa: PTH118 - thousands of files: str paths are 3x faster
-        try:
-            current = None if new_tree else _read(target)
-        except IsADirectoryError:
-            raise RenderError(
-                f"{target} is a directory; tfgen wants to write a file there"
-            ) from None
+        data = files[check_path(rel)]
+        current = None if new_tree else _read(guard, rel)
         if current == data:
             changes.append(FileChange(rel, Change.IDENTICAL))
             continue
         if current is None:
             changes.append(FileChange(rel, Change.CREATE))
-        elif rel not in old_files:
+        elif rel not in old.files:
             raise RenderError(
-                f"{target} exists and tfgen did not write it; move it away (tfgen never "
+                f"{root / rel} exists and tfgen did not write it; move it away (tfgen never "
                 "overwrites files it does not own)"
             )
         else:
-            edited = sha256(current) != old_files[rel]
+            edited = sha256(current) != old.files[rel]
             changes.append(
                 FileChange(rel, Change.UPDATE, "was edited by hand; overwritten" if edited else "")
             )
         pending[rel] = data
-    wanted = set(files) | set(kept_files)
-    removals = sorted(rel for rel in old_files if rel not in wanted)
-    changes.extend(FileChange(rel, Change.REMOVE) for rel in removals if (root / rel).exists())
+    removals, kept = _removals(guard, old, set(files) | set(kept_files))
+    changes.extend(FileChange(rel, Change.REMOVE) for rel in removals)
 
-    manifest: dict[str, Any] = {
-        "manifest_version": MANIFEST_VERSION,
-        "generator": generator,
-        "files": {rel: sha256(data) for rel, data in sorted({**files, **kept_files}.items())},
-        "stacks": sorted(
-            [*stacks, *({**s, "orphaned": True} for s in kept_orphans)], key=lambda s: s["id"]
-        ),
-    }
-    manifest_bytes = manifest_text(manifest).encode()
-    manifest_changed = _differs(root / MANIFEST, manifest_bytes)
+    owned = {rel: sha256(data) for rel, data in files.items()} | kept_files
+    all_stacks = [*stacks, *(_orphaned(s) for s in kept_orphans)]
+    manifest_bytes = encode(owned, all_stacks, generator)
+    manifest_changed = _differs(guard, manifest_bytes)
     result = SyncResult(
         tuple(changes),
-        tuple(s["id"] for s in orphans),
-        tuple(s["id"] for s in orphans) if prune else (),
-        (*manifest["files"], MANIFEST),
-        tuple(manifest["stacks"]),
+        tuple(s.id for s in orphans),
+        tuple(s.id for s in orphans) if prune else (),
+        (*sorted(owned), MANIFEST),
+        tuple(sorted(all_stacks, key=lambda s: s.id)),
+        tuple(kept),
     )
     if check or (not pending and not removals and not manifest_changed):
         return result
     if manifest_changed:
         pending[MANIFEST] = manifest_bytes
     if new_tree:
-        _create_tree(root, pending)
+        create_tree(root, pending)
     else:
-        _commit(root, pending, removals)
+        _commit(guard, pending, removals)
     return result
 
 
-def manifest_text(manifest: Mapping[str, Any]) -> str:
-    """The manifest as JSON with one file or stack per line: readable diffs in review, and built
-    with the C encoder (json's indent= path is pure Python and 5x slower on large trees)."""
-    dump = json.dumps
-    files = ",\n".join(f"    {dump(k)}: {dump(v)}" for k, v in sorted(manifest["files"].items()))
-    stacks = ",\n".join(f"    {dump(s, sort_keys=True)}" for s in manifest["stacks"])
-    head = ",\n".join(
-        f"  {dump(k)}: {dump(v)}"
-        for k, v in sorted(manifest.items())
-        if k not in ("files", "stacks")
-    )
-    return f'{{\n{head},\n  "files": {{\n{files}\n  }},\n  "stacks": [\n{stacks}\n  ]\n}}\n'
+def _orphaned(stack: ManifestStack) -> ManifestStack:
+    return replace(stack, orphaned=True)
 
 
-def _read(path: str) -> bytes | None:
+def _read(guard: TreeGuard, rel: str) -> bytes | None:
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
+        return guard.read(rel)
+    except OSError as exc:
+        raise RenderError(f"cannot read {guard.root / rel}: {exc.strerror or exc}") from None
+
+
+def _removals(guard: TreeGuard, old: Manifest, wanted: set[str]) -> tuple[list[str], list[str]]:
+    """The owned files that left the spec: those to remove, and those kept because they are not
+    what tfgen wrote any more (edited, replaced by a link or a directory)."""
+    remove: list[str] = []
+    kept: list[str] = []
+    for rel, digest in old.files.items():
+        if rel in wanted or not guard.exists(rel):
+            continue
+        try:
+            current = guard.read(rel)
+        except OSError:
+            current = None
+        if current is not None and sha256(current) == digest:
+            remove.append(rel)
+        else:
+            kept.append(rel)
+    return remove, kept
 
 
 def _is_new(root: Path) -> bool:
@@ -190,75 +171,106 @@ def _is_new(root: Path) -> bool:
         return True
 
 
-def staging_path(root: Path) -> Path:
-    """Where a new tree is built before it is renamed into place."""
-    return root.parent / f".{root.name}.tfgen-tmp-{os.getpid()}"
-
-
 def is_new(root: Path) -> bool:
     """Nothing there yet (or an empty directory): the tree can be built aside and renamed in."""
     return _is_new(root)
 
 
-def _create_tree(root: Path, files: Mapping[str, bytes]) -> None:
-    """A new tree is built beside its target and renamed into place: it appears whole or not at all."""
-    staging = staging_path(root)
-    base = str(staging)
-    made: set[str] = set()
+def staging_dir(root: Path) -> Path:
+    """A fresh, empty directory beside `root` where a new tree is built before it is renamed in.
+    Created exclusively: a link or file planted at its name is never written through."""
+    staging = root.parent / f".{root.name}.tfgen-tmp-{os.getpid()}"
+    root.parent.mkdir(parents=True, exist_ok=True)
     try:
-        for rel, data in files.items():
-            parent, _, _ = rel.rpartition("/")
-            if parent not in made:
-                os.makedirs(os.path.join(base, parent), exist_ok=True)  # noqa: PTH103, PTH118
-                made.add(parent)
-            with open(os.path.join(base, rel), "wb") as handle:  # noqa: PTH118
-                handle.write(data)
+        os.mkdir(staging)  # noqa: PTH102
+    except FileExistsError:
+        if not stat.S_ISDIR(os.lstat(staging).st_mode):  # a link or a file: not ours
+            raise RenderError(f"{staging} exists and is not tfgen's staging directory") from None
+        shutil.rmtree(staging)  # the leftover of a killed render by a process of the same pid
+        os.mkdir(staging)  # noqa: PTH102
+    return staging
+
+
+def create_tree(root: Path, files: Mapping[str, bytes]) -> None:
+    """A new tree is built beside its target and renamed into place: it appears whole or not at all."""
+    try:
+        staging = staging_dir(root)
+    except OSError as exc:
+        raise RenderError(f"cannot write {root}: {exc}; nothing was changed") from None
+    try:
+        write_new_files(staging, files.items())
         staging.replace(root)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise RenderError(f"cannot write {root}: {exc}; nothing was changed") from None
 
 
-def _differs(path: Path, data: bytes) -> bool:
+def write_new_files(base_dir: Path, files: Iterable[tuple[str, bytes]]) -> dict[str, str]:
+    """Write files into a directory tfgen just created (nothing to compare, nothing to guard);
+    returns their sha256 by relative path."""
+    base = str(base_dir)
+    made: set[str] = set()
+    hashes: dict[str, str] = {}
+    for rel, data in files:
+        parent = rel.rpartition("/")[0]
+        if parent not in made:
+            os.makedirs(os.path.join(base, parent), exist_ok=True)  # noqa: PTH103, PTH118
+            made.add(parent)
+        with open(os.path.join(base, rel), "xb") as handle:  # noqa: PTH118
+            handle.write(data)
+        hashes[rel] = sha256(data)
+    return hashes
+
+
+def _differs(guard: TreeGuard, data: bytes) -> bool:
     try:
-        return path.read_bytes() != data
-    except FileNotFoundError:
+        return guard.read(MANIFEST) != data
+    except OSError:
         return True
 
 
-def _commit(root: Path, pending: Mapping[str, bytes], removals: Sequence[str]) -> None:
-    staged: list[tuple[Path, Path]] = []
+def _commit(guard: TreeGuard, pending: Mapping[str, bytes], removals: Sequence[str]) -> None:
+    root = guard.root
+    staged: list[tuple[str, str]] = []
     try:
         for rel, data in pending.items():
             if rel == MANIFEST:
                 continue
-            staged.append((_stage(root, rel, data), root / rel))
-        manifest = _stage(root, MANIFEST, pending[MANIFEST]) if MANIFEST in pending else None
+            staged.append((_stage(guard, rel, data), guard.path(rel)))
+        manifest = _stage(guard, MANIFEST, pending[MANIFEST]) if MANIFEST in pending else None
     except OSError as exc:
         for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+            os.unlink(tmp)  # noqa: PTH108
         raise RenderError(f"cannot write into {root}: {exc}; nothing was changed") from None
     for tmp, target in staged:
-        tmp.replace(target)
+        os.replace(tmp, target)  # noqa: PTH105 - a rename replaces a link itself, not its target
     for rel in removals:
-        target = root / rel
-        target.unlink(missing_ok=True)
-        _remove_empty_parents(target.parent, root)
+        guard.unlink(rel)
+        _remove_empty_parents(root / rel, root)
     if manifest is not None:
-        manifest.replace(root / MANIFEST)
+        os.replace(manifest, guard.path(MANIFEST))  # noqa: PTH105
 
 
-def _stage(root: Path, rel: str, data: bytes) -> Path:
-    target = root / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # One writer per DIR at a time (the CLI takes DIR's lock), so a fixed name is safe; a leftover
-    # from a killed run is simply overwritten.
-    staged = target.with_name(f".{target.name}.tfgen-tmp")
-    staged.write_bytes(data)
+def _stage(guard: TreeGuard, rel: str, data: bytes) -> str:
+    """Write `data` to a temporary file beside `rel`, created exclusively and without following
+    a link, so nothing planted at the temporary name is written through."""
+    target = guard.path(rel)
+    parent, _, name = target.rpartition("/")
+    os.makedirs(parent, exist_ok=True)  # noqa: PTH103 - the guard checked what exists of it
+    staged = f"{parent}/.{name}.tfgen-tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    try:
+        fd = os.open(staged, flags, 0o644)
+    except FileExistsError:  # left by a killed run (one writer per DIR: the CLI holds its lock)
+        os.unlink(staged)  # noqa: PTH108 - removes a planted link itself, not its target
+        fd = os.open(staged, flags, 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
     return staged
 
 
-def _remove_empty_parents(directory: Path, root: Path) -> None:
+def _remove_empty_parents(target: Path, root: Path) -> None:
+    directory = target.parent
     while directory != root and directory.is_relative_to(root):
         try:
             directory.rmdir()

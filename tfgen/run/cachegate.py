@@ -16,6 +16,9 @@ from contextlib import contextmanager
 
 
 class CacheGate:
+    """A readers-writer gate: `exclusive()` for an init that rewrites the cache, `shared()` for the
+    rest."""
+
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._readers = 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tfgen.run.model import Stack, StackResult
+from tfgen.manifest import ManifestStack
+from tfgen.run.model import StackResult
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,7 @@ class Event:
     """`step` when a stack starts a terraform command; `done` when the stack has its result."""
 
     kind: str
-    stack: Stack
+    stack: ManifestStack
     step: str = ""
     result: StackResult | None = None
 

@@ -8,18 +8,17 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from tfgen.run.model import Manifest, Stack
+from tfgen.manifest import Manifest, ManifestStack, TreeGuard
 
 # Files that change what Terraform plans; run-time files (.terraform/, state, plans) do not.
 _CONFIG_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
 _MISSING = "missing"
 
 
-def file_sha256(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        return _MISSING
+def file_sha256(tree: TreeGuard, rel: str) -> str:
+    """sha256 of a file of the tree, read without following a link (UnsafePathError on one)."""
+    data = tree.read(rel)
+    return _MISSING if data is None else hashlib.sha256(data).hexdigest()
 
 
 def _config_files_on_disk(root: Path, rel_dir: str) -> Iterable[str]:
@@ -31,7 +30,7 @@ def _config_files_on_disk(root: Path, rel_dir: str) -> Iterable[str]:
                 yield (Path(dirpath) / name).relative_to(root).as_posix()
 
 
-def stack_files(manifest: Manifest, stack: Stack) -> list[str]:
+def stack_files(manifest: Manifest, stack: ManifestStack) -> list[str]:
     """The stack's own and its modules' files: what the manifest lists plus any
     configuration file now on disk there (a hand-added .tf changes the plan too)."""
     dirs = (stack.path, *stack.modules)
@@ -41,11 +40,12 @@ def stack_files(manifest: Manifest, stack: Stack) -> list[str]:
     return sorted(listed | on_disk)
 
 
-def stack_hash(manifest: Manifest, stack: Stack) -> str:
+def stack_hash(manifest: Manifest, stack: ManifestStack) -> str:
     """sha256 over (relative path, sha256 of its bytes on disk) of every file of the stack."""
     digest = hashlib.sha256()
+    tree = TreeGuard(manifest.root)
     for rel in stack_files(manifest, stack):
-        digest.update(f"{rel}\0{file_sha256(manifest.root / rel)}\n".encode())
+        digest.update(f"{rel}\0{file_sha256(tree, rel)}\n".encode())
     return digest.hexdigest()
 
 
@@ -67,6 +67,8 @@ def write_applied(path: Path, applied: Mapping[str, str]) -> None:
     tmp.replace(path)
 
 
-def changed(manifest: Manifest, stacks: Iterable[Stack], applied: Mapping[str, str]) -> list[Stack]:
+def changed(
+    manifest: Manifest, stacks: Iterable[ManifestStack], applied: Mapping[str, str]
+) -> list[ManifestStack]:
     """Stacks whose content differs from their last successful apply (or were never applied)."""
     return [s for s in stacks if applied.get(s.id) != stack_hash(manifest, s)]

@@ -18,6 +18,8 @@ from tfgen.run.terraform import ProcessGroups
 
 @dataclass
 class Interrupts:
+    """How many signals arrived while stacks ran, and the last one's name."""
+
     count: int = 0
     signal_name: str = ""
 

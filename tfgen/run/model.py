@@ -1,4 +1,5 @@
-"""The values that flow from the runner to the report: stacks in, results out."""
+"""The values that flow from the runner to the report: stacks in (tfgen.manifest.ManifestStack),
+results out (StackResult, with the StepResult of each terraform command and a PlanSummary)."""
 
 from __future__ import annotations
 
@@ -6,32 +7,12 @@ import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-@dataclass(frozen=True)
-class Stack:
-    """One root stack from `tfgen.manifest.json`."""
-
-    id: str
-    path: str
-    kind: str
-    phase: int
-    depends_on: tuple[str, ...] = ()
-    modules: tuple[str, ...] = ()
-    account: str = ""
-    account_id: str = ""
-    regions: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """The parts of the manifest the runner needs."""
-
-    root: Path
-    files: dict[str, str]
-    stacks: tuple[Stack, ...]
+from tfgen.manifest import ManifestStack
 
 
 class Status(enum.Enum):
+    """How one action on one stack ended."""
+
     OK = "ok"
     FAILED = "failed"
     SKIPPED = "skipped"
@@ -132,7 +113,7 @@ class StepResult:
 class StackResult:
     """The outcome of one action (plan, apply, destroy) on one stack."""
 
-    stack: Stack
+    stack: ManifestStack
     action: str
     status: Status
     reason: str = ""

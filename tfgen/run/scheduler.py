@@ -11,11 +11,12 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from tfgen.manifest import ManifestStack
 from tfgen.run.events import Event, Listener, ignore
-from tfgen.run.model import Stack, StackResult, Status
+from tfgen.run.model import StackResult, Status
 from tfgen.run.terraform import ProcessGroups
 
-Action = Callable[[Stack], StackResult]
+Action = Callable[[ManifestStack], StackResult]
 _BAD = frozenset({Status.FAILED, Status.BLOCKED, Status.INTERRUPTED, Status.CANCELLED})
 
 
@@ -35,18 +36,18 @@ def unordered() -> Order:
     return Order()
 
 
-def apply_order(stacks: Sequence[Stack], selected: Sequence[Stack] = ()) -> Order:
+def apply_order(stacks: Sequence[ManifestStack], unsettled: Sequence[ManifestStack] = ()) -> Order:
     """Phase 1 (registry policies) before phase 2 (replication); a stack is blocked when a stack
-    it depends on failed, or is among `selected` but not among `stacks` (it has no saved plan):
-    a rule must never exist before its destination's grant."""
+    it depends on failed, or is `unsettled` (not applied now, and not known to be in place): a
+    rule must never exist before its destination's grant."""
     ids = {s.id for s in stacks}
-    unplanned = {s.id for s in selected} - ids
+    unplanned = {s.id for s in unsettled} - ids
     deps = {s.id: frozenset(d for d in s.depends_on if d in ids) for s in stacks}
     missing = {s.id: frozenset(d for d in s.depends_on if d in unplanned) for s in stacks}
     return Order(rank={s.id: s.phase for s in stacks}, after=deps, gates=deps, missing=missing)
 
 
-def destroy_order(stacks: Sequence[Stack]) -> Order:
+def destroy_order(stacks: Sequence[ManifestStack]) -> Order:
     """The reverse: replication stacks first; a grant stays while a rule that needs it failed
     to go."""
     ids = {s.id for s in stacks}
@@ -64,7 +65,7 @@ def workers(parallelism: int) -> int:
 
 
 def run_stacks(
-    stacks: Sequence[Stack],
+    stacks: Sequence[ManifestStack],
     action: Action,
     *,
     action_name: str,
@@ -82,7 +83,7 @@ def run_stacks(
 class _Run:
     def __init__(
         self,
-        stacks: Sequence[Stack],
+        stacks: Sequence[ManifestStack],
         action: Action,
         action_name: str,
         order: Order,
@@ -95,7 +96,7 @@ class _Run:
         self.groups = groups
         self.listener = listener
         self.pending = sorted(stacks, key=lambda s: order.rank.get(s.id, 0))
-        self.running: dict[cf.Future[StackResult], Stack] = {}
+        self.running: dict[cf.Future[StackResult], ManifestStack] = {}
         self.results: dict[str, StackResult] = {}
         self.bad: set[str] = set()
 
@@ -109,12 +110,12 @@ class _Run:
         ranks = [self.order.rank.get(s.id, 0) for s in (*self.pending, *self.running.values())]
         return min(ranks) if ranks else None
 
-    def _ready(self, stack: Stack) -> bool:
+    def _ready(self, stack: ManifestStack) -> bool:
         if self.order.rank.get(stack.id, 0) != self._open_rank():
             return False
         return all(d in self.results for d in self.order.after.get(stack.id, ()))
 
-    def _blocker(self, stack: Stack) -> str:
+    def _blocker(self, stack: ManifestStack) -> str:
         failed = sorted(g for g in self.order.gates.get(stack.id, ()) if g in self.bad)
         if failed:
             return f"not run: {', '.join(failed)} did not succeed first"
@@ -122,11 +123,11 @@ class _Run:
         if missing:
             return (
                 f"not run: {', '.join(missing)} has no saved plan (its plan failed or was not "
-                "run); plan it too"
+                "run) and is not known to be applied as it is now; plan it too"
             )
         return ""
 
-    def _guarded(self, stack: Stack) -> StackResult:
+    def _guarded(self, stack: ManifestStack) -> StackResult:
         self.listener(Event("step", stack, step="starting"))
         try:
             return self.action(stack)

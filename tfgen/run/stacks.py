@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from tfgen.manifest import Manifest, ManifestStack, TreeGuard, UnsafePathError
 from tfgen.run import hashes
 from tfgen.run.cachegate import CacheGate
 from tfgen.run.events import Event, Listener, ignore
 from tfgen.run.hints import first_error, hint_for
-from tfgen.run.model import Manifest, PlanSummary, Stack, StackResult, Status, StepResult
+from tfgen.run.model import PlanSummary, StackResult, Status, StepResult
+from tfgen.run.passthrough import PassThrough
 from tfgen.run.summary import human_line, needs_show, parse_stream, with_ecr
 from tfgen.run.terraform import Runner
 from tfgen.run.workspace import PlanRecord, Workspace, now
@@ -29,15 +31,16 @@ class RunContext:
     workspace: Workspace
     runner: Runner
     terraform_version: str
-    # Held around `init` when stacks share a plugin cache: parallel inits race on it
-    # (hashicorp/terraform#31964). None when each stack installs its own providers.
-    init_lock: threading.Lock | None = None
-    # With Terraform >= 1.4 and a shared plugin cache: see cachegate.py. None otherwise.
+    flags: PassThrough = field(default_factory=PassThrough)
+    # Held around `init`: stacks share a plugin cache (TF_PLUGIN_CACHE_DIR, the user's or
+    # DIR/.tfgen/plugin-cache) and parallel inits race on it (hashicorp/terraform#31964).
+    init_mutex: threading.Lock = field(default_factory=threading.Lock)
+    # With Terraform >= 1.4: see cachegate.py. None otherwise.
     cache_gate: CacheGate | None = None
     listener: Listener = ignore
     _applied_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record_applied(self, stack: Stack, content_hash: str | None) -> None:
+    def record_applied(self, stack: ManifestStack, content_hash: str | None) -> None:
         """Remember (or forget, for a destroy) the hash of a successfully applied stack."""
         with self._applied_lock:
             path = self.workspace.applied_path
@@ -52,7 +55,7 @@ class RunContext:
 class _Steps:
     """Runs a stack's commands in order, logging, and turns the first failure into a result."""
 
-    def __init__(self, ctx: RunContext, stack: Stack, action: str, log: IO[str]) -> None:
+    def __init__(self, ctx: RunContext, stack: ManifestStack, action: str, log: IO[str]) -> None:
         self.ctx = ctx
         self.stack = stack
         self.action = action
@@ -133,7 +136,7 @@ class _Steps:
 
 
 @contextlib.contextmanager
-def _log(ctx: RunContext, stack: Stack, action: str) -> Iterator[IO[str]]:
+def _log(ctx: RunContext, stack: ManifestStack, action: str) -> Iterator[IO[str]]:
     path = ctx.workspace.log_path(stack)
     # Line-buffered: the log is what a person tails while a long apply runs.
     with open(path, "w", buffering=1, encoding="utf-8", errors="replace") as log:
@@ -142,33 +145,41 @@ def _log(ctx: RunContext, stack: Stack, action: str) -> Iterator[IO[str]]:
 
 
 def _init(ctx: RunContext, steps: _Steps) -> StepResult:
-    if ctx.init_lock is None:
-        return steps.run("init", [])[0]
     asked = time.monotonic()
-    with ctx.init_lock:
+    with ctx.init_mutex:
         waited = time.monotonic() - asked
-        step, _ = steps.run("init", [])
+        step, _ = steps.run("init", ctx.flags.init_args())
     step = dataclasses.replace(step, waited=waited)
     steps.steps[-1] = step
     return step
 
 
-def plan_stack(ctx: RunContext, stack: Stack, *, destroy: bool = False) -> StackResult:
+def _checked_hash(ctx: RunContext, stack: ManifestStack) -> str:
+    """The stack's content hash, after checking that no directory leading to it is a link
+    (terraform would run, and tfgen would hash, somewhere outside the tree)."""
+    TreeGuard(ctx.manifest.root).path(f"{stack.path}/main.tf")
+    return hashes.stack_hash(ctx.manifest, stack)
+
+
+def plan_stack(ctx: RunContext, stack: ManifestStack, *, destroy: bool = False) -> StackResult:
     action = "destroy-plan" if destroy else "plan"
     ws = ctx.workspace
-    # Hash before planning: if files change while terraform reads them, the plan is stale.
-    content_hash = hashes.stack_hash(ctx.manifest, stack)
     # A failed plan must never leave an older saved plan behind for `apply` to pick up.
     ws.discard_plan(stack, destroy)
     with _log(ctx, stack, action) as log:
         steps = _Steps(ctx, stack, action, log)
+        try:
+            # Hash before planning: if files change while terraform reads them, the plan is stale.
+            content_hash = _checked_hash(ctx, stack)
+        except UnsafePathError as exc:
+            return steps.result(Status.FAILED, str(exc))
         if not steps.cwd.is_dir():
             return steps.result(Status.FAILED, f"stack directory {steps.cwd} does not exist")
         step = _init(ctx, steps)
         if not step.ok:
             return steps.failure(step)
         plan_file = ws.plan_path(stack, destroy)
-        args = ["-json", "-detailed-exitcode", f"-out={plan_file}"]
+        args = ["-json", "-detailed-exitcode", *ctx.flags.plan_args(), f"-out={plan_file}"]
         step, stream = steps.run("plan", [*args, "-destroy"] if destroy else args, stream=True)
         if not step.ok:
             return steps.failure(step)
@@ -189,7 +200,7 @@ def plan_stack(ctx: RunContext, stack: Stack, *, destroy: bool = False) -> Stack
         return steps.result(Status.OK, "", summary=summary, changes=changes)
 
 
-def apply_stack(ctx: RunContext, stack: Stack, *, destroy: bool = False) -> StackResult:
+def apply_stack(ctx: RunContext, stack: ManifestStack, *, destroy: bool = False) -> StackResult:
     """Apply the saved plan exactly as reviewed; refuse it when the stack changed since."""
     action = "destroy" if destroy else "apply"
     ws = ctx.workspace
@@ -198,7 +209,10 @@ def apply_stack(ctx: RunContext, stack: Stack, *, destroy: bool = False) -> Stac
         steps = _Steps(ctx, stack, action, log)
         if record is None:
             return steps.result(Status.SKIPPED, "no saved plan: run `tfgen plan` first")
-        current = hashes.stack_hash(ctx.manifest, stack)
+        try:
+            current = _checked_hash(ctx, stack)
+        except UnsafePathError as exc:
+            return steps.result(Status.FAILED, str(exc))
         if current != record.content_hash:
             return steps.result(
                 Status.FAILED,
@@ -215,7 +229,7 @@ def apply_stack(ctx: RunContext, stack: Stack, *, destroy: bool = False) -> Stac
             step = _init(ctx, steps)
             if not step.ok:
                 return steps.failure(step)
-        step, _ = steps.run("apply", [str(ws.plan_path(stack, destroy))])
+        step, _ = steps.run("apply", [*ctx.flags.apply_args(), str(ws.plan_path(stack, destroy))])
         if not step.ok:
             return steps.failure(step)
         # A saved plan is applied once; Terraform 1.0 would apply it again on a newer state.

@@ -33,6 +33,8 @@ ECR_TYPES = frozenset({REPLICATION, REGISTRY_POLICY, CREATION_TEMPLATE})
 
 @dataclass(frozen=True)
 class StreamFacts:
+    """What a plan's `-json` UI stream says: the summary and any error diagnostics."""
+
     summary: PlanSummary
     errors: tuple[str, ...] = ()
 

@@ -23,6 +23,7 @@ from typing import IO
 
 from tfgen.run.errors import TerraformNotFoundError
 from tfgen.run.model import StepResult
+from tfgen.run.passthrough import redact
 
 MIN_VERSION = (1, 0, 0)
 ENV_VAR = "TFGEN_TERRAFORM"
@@ -38,6 +39,8 @@ _TAKES_NO_COLOR = _TAKES_INPUT | {"show", "validate", "output"}
 
 @dataclass(frozen=True)
 class TerraformInfo:
+    """The terraform (or tofu) binary a run uses, and its version."""
+
     path: str
     version: str
     flavor: str
@@ -176,12 +179,13 @@ class Runner:
         With render, each line is logged and kept as render(line), and the raw output is
         returned apart (for the `-json` UI stream)."""
         argv = self.argv(name, args)
-        log.write(f"$ {' '.join(argv)}    (in {cwd})\n")
+        shown = redact(argv)  # what logs and reports may show
+        log.write(f"$ {' '.join(shown)}    (in {cwd})\n")
         log.flush()
         start = time.monotonic()
         if self.groups.is_stopping():
             log.write("not started: interrupted\n")
-            return StepResult(name, tuple(argv), None, 0.0, interrupted=True), ""
+            return StepResult(name, shown, None, 0.0, interrupted=True), ""
         try:
             proc = subprocess.Popen(
                 argv,
@@ -197,7 +201,7 @@ class Runner:
             )
         except OSError as exc:
             log.write(f"could not start: {exc}\n")
-            return StepResult(name, tuple(argv), None, 0.0, output=str(exc)), ""
+            return StepResult(name, shown, None, 0.0, output=str(exc)), ""
         self.groups.add(proc.pid)
         timer = _Deadline(proc.pid, self.timeout)
         try:
@@ -211,7 +215,7 @@ class Runner:
         log.flush()
         step = StepResult(
             name,
-            tuple(argv),
+            shown,
             returncode,
             duration,
             timed_out=timer.fired,

@@ -1,4 +1,4 @@
-"""Where run-time state lives: `DIR/.tfgen/` (plans/, logs/, applied.json, lock)."""
+"""Where run-time state lives: `DIR/.tfgen/` (plans/, logs/, applied.json, the directory lock)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tfgen.run.manifest import log_name
-from tfgen.run.model import PlanSummary, Stack
+from tfgen import dirlock
+from tfgen.constants import STATE_DIR
+from tfgen.manifest import ManifestStack
+from tfgen.run.model import PlanSummary
 from tfgen.run.summary import as_dict, from_dict
 
 RECORD_VERSION = 1
@@ -28,15 +30,22 @@ class PlanRecord:
     summary: PlanSummary | None = None
 
 
+def log_name(stack_id: str) -> str:
+    """The file name of a stack's log and plan: its id with `/` → `__`."""
+    return stack_id.replace("/", "__")
+
+
 @dataclass(frozen=True)
 class Workspace:
+    """The run-time files of one rendered tree."""
+
     root: Path
     # Where the last-applied hashes live; CI keeps them between jobs (an artifact, a cache).
     applied_file: Path | None = None
 
     @property
     def state_dir(self) -> Path:
-        return self.root / ".tfgen"
+        return self.root / STATE_DIR
 
     @property
     def plans_dir(self) -> Path:
@@ -52,7 +61,7 @@ class Workspace:
 
     @property
     def lock_path(self) -> Path:
-        return self.state_dir / "lock"
+        return dirlock.lock_path(self.root)
 
     def ensure(self) -> None:
         for d in (self.plans_dir, self.logs_dir):
@@ -61,17 +70,17 @@ class Workspace:
         if not ignore.exists():
             ignore.write_text("# tfgen run-time state: never commit\n*\n")
 
-    def log_path(self, stack: Stack) -> Path:
+    def log_path(self, stack: ManifestStack) -> Path:
         return self.logs_dir / f"{log_name(stack.id)}.log"
 
-    def plan_path(self, stack: Stack, destroy: bool = False) -> Path:
+    def plan_path(self, stack: ManifestStack, destroy: bool = False) -> Path:
         suffix = ".destroy.tfplan" if destroy else ".tfplan"
         return self.plans_dir / f"{log_name(stack.id)}{suffix}"
 
-    def record_path(self, stack: Stack, destroy: bool = False) -> Path:
+    def record_path(self, stack: ManifestStack, destroy: bool = False) -> Path:
         return self.plan_path(stack, destroy).with_suffix(".json")
 
-    def write_record(self, stack: Stack, record: PlanRecord) -> None:
+    def write_record(self, stack: ManifestStack, record: PlanRecord) -> None:
         body: dict[str, Any] = {
             "record_version": RECORD_VERSION,
             **{k: v for k, v in record.__dict__.items() if k != "summary"},
@@ -82,7 +91,7 @@ class Workspace:
         tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
         tmp.replace(path)
 
-    def read_record(self, stack: Stack, destroy: bool = False) -> PlanRecord | None:
+    def read_record(self, stack: ManifestStack, destroy: bool = False) -> PlanRecord | None:
         """The record of a saved plan, or None when there is no complete saved plan."""
         path = self.record_path(stack, destroy)
         if not self.plan_path(stack, destroy).is_file():
@@ -101,7 +110,7 @@ class Workspace:
         except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError, ValueError):
             return None
 
-    def discard_plan(self, stack: Stack, destroy: bool = False) -> None:
+    def discard_plan(self, stack: ManifestStack, destroy: bool = False) -> None:
         # The record goes first: a plan file without a record is never applied.
         self.record_path(stack, destroy).unlink(missing_ok=True)
         self.plan_path(stack, destroy).unlink(missing_ok=True)

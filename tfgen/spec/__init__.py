@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tfgen.constants import GRANT_SID
+from tfgen.constants import DEFAULT_SPEC, GRANT_SID
 from tfgen.spec.checks import check_spec
 from tfgen.spec.issues import Issue, Severity, SpecError
 from tfgen.spec.load import Document, Positions, load_file, load_text
@@ -15,11 +15,11 @@ from tfgen.spec.lockfile import lock_for
 from tfgen.spec.model import Spec, pydantic_issues
 from tfgen.spec.targets import expand_targets
 
-DEFAULT_SPEC = "tfgen.yaml"
-
 
 @dataclass(frozen=True, slots=True)
 class LoadedSpec:
+    """A validated spec, where each of its paths was in the file, and its warnings."""
+
     spec: Spec
     positions: Positions
     warnings: tuple[Issue, ...]
@@ -61,6 +61,7 @@ def load_spec(path: str | Path = DEFAULT_SPEC) -> LoadedSpec:
 
 
 def load_spec_text(text: str, file: str = DEFAULT_SPEC) -> LoadedSpec:
+    """Like load_spec, for spec text; `file` names it in messages."""
     return validate_document(load_text(text, file))
 
 

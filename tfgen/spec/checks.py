@@ -13,7 +13,7 @@ from typing import Any
 
 from tfgen import limits
 from tfgen.spec import regions
-from tfgen.spec.issues import Issue, Path, Severity, did_you_mean
+from tfgen.spec.issues import Issue, Severity, SpecPath, did_you_mean
 from tfgen.spec.model import Endpoint, Spec
 
 _ACCOUNT_ID = re.compile(limits.ACCOUNT_ID_PATTERN)
@@ -43,11 +43,11 @@ _V1_ACTIONS = {
 _RCT_UNSUPPORTED = {"cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1"}
 
 
-def _error(issues: list[Issue], path: Path, message: str) -> None:
+def _error(issues: list[Issue], path: SpecPath, message: str) -> None:
     issues.append(Issue(path, message))
 
 
-def _warn(issues: list[Issue], path: Path, message: str) -> None:
+def _warn(issues: list[Issue], path: SpecPath, message: str) -> None:
     issues.append(Issue(path, message, Severity.WARNING))
 
 
@@ -57,7 +57,7 @@ def check_spec(spec: Spec, grant_sid: str) -> list[Issue]:
     _check_defaults(spec, issues)
     first: dict[str, int] = {}
     for i, entry in enumerate(spec.replication):
-        base: Path = ("replication", i)
+        base: SpecPath = ("replication", i)
         if entry.name is not None:
             if entry.name in first:
                 _error(
@@ -93,7 +93,7 @@ def _check_accounts(spec: Spec, issues: list[Issue]) -> None:
         )
     owner: dict[str, str] = {}
     for name, account in spec.accounts.items():
-        path: Path = ("accounts", name)
+        path: SpecPath = ("accounts", name)
         if not _ACCOUNT_ID.match(account.id):
             _error(
                 issues,
@@ -123,7 +123,7 @@ def _check_accounts(spec: Spec, issues: list[Issue]) -> None:
 
 
 def _check_role_arn(
-    template: str, name: str, account_id: str, partition: str, path: Path, issues: list[Issue]
+    template: str, name: str, account_id: str, partition: str, path: SpecPath, issues: list[Issue]
 ) -> None:
     bad = _unknown_fields(template, {"account", "account_id"})
     if bad:
@@ -160,7 +160,7 @@ def _check_defaults(spec: Spec, issues: list[Issue]) -> None:
     backend = spec.defaults.backend
     if backend is None:
         return
-    path: Path = ("defaults", "backend", "s3", "key")
+    path: SpecPath = ("defaults", "backend", "s3", "key")
     bad = _unknown_fields(backend.s3.key, {"account", "account_id", "stack"})
     if bad:
         _error(
@@ -196,7 +196,7 @@ def _account_partition(spec: Spec, name: str | None) -> str | None:
     return account.partition if account else None
 
 
-def _check_account_ref(spec: Spec, name: str, path: Path, issues: list[Issue]) -> bool:
+def _check_account_ref(spec: Spec, name: str, path: SpecPath, issues: list[Issue]) -> bool:
     if name in spec.accounts:
         return True
     _error(
@@ -208,7 +208,7 @@ def _check_account_ref(spec: Spec, name: str, path: Path, issues: list[Issue]) -
 
 
 def _check_regions(
-    values: Iterable[str], partition: str | None, path: Path, issues: list[Issue]
+    values: Iterable[str], partition: str | None, path: SpecPath, issues: list[Issue]
 ) -> None:
     seen: set[str] = set()
     known = regions.ecr_regions(partition) if partition else frozenset()
@@ -236,7 +236,9 @@ def _check_regions(
             )
 
 
-def _check_endpoint(spec: Spec, endpoint: Endpoint, path: Path, issues: list[Issue]) -> str | None:
+def _check_endpoint(
+    spec: Spec, endpoint: Endpoint, path: SpecPath, issues: list[Issue]
+) -> str | None:
     if endpoint.account is None:
         what = "organizational_unit" if endpoint.organizational_unit else "organization"
         if endpoint.organizational_unit is None and not endpoint.organization:
@@ -266,7 +268,7 @@ def _check_endpoint(spec: Spec, endpoint: Endpoint, path: Path, issues: list[Iss
     return partition
 
 
-def _check_filters(filters: list[str], path: Path, issues: list[Issue]) -> None:
+def _check_filters(filters: list[str], path: SpecPath, issues: list[Issue]) -> None:
     limit = limits.FILTERS_PER_RULE
     if len(filters) > limit.value:
         _error(
@@ -322,7 +324,7 @@ def _check_filters(filters: list[str], path: Path, issues: list[Issue]) -> None:
 
 def _check_registry_policies(spec: Spec, grant_sid: str, issues: list[Issue]) -> None:
     for name, policy in spec.registry_policies.items():
-        path: Path = ("registry_policies", name)
+        path: SpecPath = ("registry_policies", name)
         if not _check_account_ref(spec, name, path, issues):
             continue
         if policy.regions is not None:
@@ -336,7 +338,7 @@ def _check_registry_policies(spec: Spec, grant_sid: str, issues: list[Issue]) ->
 
 def _check_statement(
     statement: dict[str, Any],
-    path: Path,
+    path: SpecPath,
     grant_sid: str,
     sids: dict[str, int],
     index: int,
@@ -389,7 +391,7 @@ def _check_statement(
 
 def _check_templates(spec: Spec, issues: list[Issue]) -> None:
     for i, template in enumerate(spec.creation_templates):
-        path: Path = ("creation_templates", i)
+        path: SpecPath = ("creation_templates", i)
         for k, name in enumerate(template.accounts):
             if _check_account_ref(spec, name, (*path, "accounts", k), issues) and template.regions:
                 _check_regions(

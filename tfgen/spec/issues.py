@@ -10,17 +10,21 @@ from enum import StrEnum
 from tfgen.errors import TfgenError
 
 PathPart = str | int
-Path = tuple[PathPart, ...]
+SpecPath = tuple[PathPart, ...]
 
 
 class Severity(StrEnum):
+    """An error stops the command; a warning is printed and the command goes on."""
+
     ERROR = "error"
     WARNING = "warning"
 
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    path: Path
+    """One problem in a spec: where (path, and file:line:column once located) and what is wrong."""
+
+    path: SpecPath
     message: str
     severity: Severity = Severity.ERROR
     line: int | None = None
@@ -63,7 +67,7 @@ class SpecError(TfgenError):
         return "\n".join(i.format() for i in self.issues)
 
 
-def format_path(path: Path) -> str:
+def format_path(path: SpecPath) -> str:
     out = ""
     for part in path:
         if isinstance(part, int):

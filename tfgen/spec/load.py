@@ -7,12 +7,13 @@ composed node tree here, where duplicates are seen and every path gets its posit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path as FsPath
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tfgen.spec.issues import Issue, Path, SpecError
+from tfgen.constants import DEFAULT_SPEC
+from tfgen.spec.issues import Issue, SpecError, SpecPath
 
 try:  # libyaml is ~10x faster on large specs; the pure-Python loader gives the same nodes
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -28,9 +29,9 @@ class Positions:
     """Line and column (1-based) of each path; a missing path falls back to its nearest parent."""
 
     file: str
-    marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    marks: dict[SpecPath, tuple[int, int]] = field(default_factory=dict)
 
-    def locate(self, path: Path) -> tuple[int | None, int | None]:
+    def locate(self, path: SpecPath) -> tuple[int | None, int | None]:
         probe = tuple(path)
         while True:
             mark = self.marks.get(probe)
@@ -52,7 +53,7 @@ class Document:
     positions: Positions
 
 
-def load_text(text: str, file: str = "tfgen.yaml") -> Document:
+def load_text(text: str, file: str = DEFAULT_SPEC) -> Document:
     positions = Positions(file)
     issues: list[Issue] = []
     try:
@@ -85,10 +86,10 @@ def load_text(text: str, file: str = "tfgen.yaml") -> Document:
     return Document(data, positions)
 
 
-def load_file(path: str | FsPath) -> Document:
+def load_file(path: str | Path) -> Document:
     name = str(path)
     try:
-        text = FsPath(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(
             [Issue((), "no such file; create one with 'tfgen init'", file=name)]
@@ -108,7 +109,7 @@ _COLLECTION_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,
 @dataclass(slots=True)
 class _Frame:
     container: Any  # dict or list
-    path: Path
+    path: SpecPath
     anchor: str | None
     key: Any = _EMPTY
     first_seen: dict[Any, int] = field(default_factory=dict)
@@ -156,7 +157,7 @@ class _Builder:
                     )
         return self.result
 
-    def _child_path(self, event: Any) -> Path | None:
+    def _child_path(self, event: Any) -> SpecPath | None:
         """The path of the value this event starts, or None when it is a mapping key."""
         if not self.stack:
             return ()
@@ -262,7 +263,7 @@ class _Builder:
                 problem_mark=event.start_mark,
             ) from None
 
-    def _issue(self, event: Any, message: str, path: Path | None = None) -> None:
+    def _issue(self, event: Any, message: str, path: SpecPath | None = None) -> None:
         where = path if path is not None else (self.stack[-1].path if self.stack else ())
         line, column = _mark(event) if event is not None else self.positions.locate(where)
         self.issues.append(

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from tfgen import limits
+from tfgen.constants import LOCK_FILE
 from tfgen.spec.issues import Issue, SpecError
 from tfgen.spec.model import Endpoint, Spec
 
-LOCK_FILE = "tfgen.lock.json"
 LOCK_VERSION = 1
 ORGANIZATION = "organization"  # the target key of `organization: true`
 OU_PATTERN = r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$"
@@ -30,6 +30,8 @@ _COMMENT = "Written by `tfgen lock`; commit it. `tfgen lock --refresh` re-reads 
 
 @dataclass(frozen=True, slots=True)
 class LockedAccount:
+    """One account an Organizations target resolved to."""
+
     id: str
     name: str  # the account's name in AWS Organizations
     spec_name: str  # the name tfgen uses for it (a key of the spec's `accounts`)
@@ -37,7 +39,10 @@ class LockedAccount:
 
 
 @dataclass(frozen=True, slots=True)
-class Lock:
+class OrgLock:
+    """The contents of tfgen.lock.json: the accounts of each Organizations target (not the
+    directory lock of a rendered tree, tfgen.dirlock, nor Terraform's state lock)."""
+
     organization_id: str | None
     accounts: Mapping[str, LockedAccount]  # by account id
     targets: Mapping[str, tuple[str, ...]]  # target key → account ids, sorted
@@ -75,12 +80,12 @@ def lock_path(spec_file: str | Path) -> Path:
     return Path(spec_file).parent / LOCK_FILE
 
 
-def lock_for(spec: Spec, spec_file: str | Path) -> Lock | None:
+def lock_for(spec: Spec, spec_file: str | Path) -> OrgLock | None:
     """The lock beside the spec file, read only when the spec has Organizations targets."""
     return read_lock(lock_path(spec_file)) if uses_organizations(spec) else None
 
 
-def read_lock(path: Path) -> Lock | None:
+def read_lock(path: Path) -> OrgLock | None:
     """The lock at `path`, or None if there is none. A malformed lock is a SpecError naming it."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -106,7 +111,7 @@ def read_lock(path: Path) -> Lock | None:
     return parse_lock(data, str(path))
 
 
-def parse_lock(data: Any, file: str) -> Lock:
+def parse_lock(data: Any, file: str) -> OrgLock:
     if not isinstance(data, dict) or data.get("lock_version") != LOCK_VERSION:
         version = data.get("lock_version") if isinstance(data, dict) else None
         raise _error(
@@ -137,7 +142,7 @@ def parse_lock(data: Any, file: str) -> Lock:
         if not isinstance(ids, list) or not all(isinstance(i, str) and i in accounts for i in ids):
             raise _error(file, "every account id of a target must be listed under 'accounts'")
         targets[key] = tuple(sorted(ids))
-    return Lock(org if isinstance(org, str) else None, accounts, targets)
+    return OrgLock(org if isinstance(org, str) else None, accounts, targets)
 
 
 def _parse_account(account_id: Any, data: Any, file: str) -> LockedAccount:
@@ -167,8 +172,8 @@ __all__ = [
     "LOCK_FILE",
     "ORGANIZATION",
     "OU_PATTERN",
-    "Lock",
     "LockedAccount",
+    "OrgLock",
     "lock_for",
     "lock_path",
     "parse_lock",

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
-from tfgen.spec.issues import Issue, Path, did_you_mean
+from tfgen.spec.issues import Issue, SpecPath, did_you_mean
 
 Name = Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 Region = StrictStr
@@ -119,7 +119,7 @@ class Spec(_Model):
 _ALIASES = {"from_": "from"}
 
 
-def _spec_path(loc: tuple[int | str, ...]) -> Path:
+def _spec_path(loc: tuple[int | str, ...]) -> SpecPath:
     path: list[str | int] = []
     for part in loc:
         if (isinstance(part, str) and part.startswith("function-")) or part in ("[key]",):
@@ -132,7 +132,7 @@ def _allowed_keys(model: type[BaseModel]) -> list[str]:
     return sorted(f.alias or name for name, f in model.model_fields.items())
 
 
-def _model_at(path: Path) -> type[BaseModel] | None:
+def _model_at(path: SpecPath) -> type[BaseModel] | None:
     """The model class that sits at a path, to list its allowed keys."""
     model: type[BaseModel] | None = Spec
     skip_key = False  # the next part is a mapping key (an account name), not a field
@@ -192,7 +192,7 @@ def _describe(value: Any) -> str:
 def pydantic_issues(errors: list[Any]) -> list[Issue]:
     """pydantic errors → Issues with spec paths and messages that say what would be right."""
     issues: list[Issue] = []
-    seen: set[tuple[Path, str]] = set()
+    seen: set[tuple[SpecPath, str]] = set()
     for err in errors:
         path = _spec_path(tuple(err["loc"]))
         kind = err["type"]

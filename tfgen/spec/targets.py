@@ -14,19 +14,19 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from tfgen.spec.issues import Issue, Path, Severity
+from tfgen.spec.issues import Issue, Severity, SpecPath
 from tfgen.spec.load import Positions
-from tfgen.spec.lockfile import LOCK_FILE, ORGANIZATION, Lock, target_key, uses_organizations
+from tfgen.spec.lockfile import LOCK_FILE, ORGANIZATION, OrgLock, target_key, uses_organizations
 from tfgen.spec.model import Account, Endpoint, Replication, Spec
 
-_Origin = tuple[Path, str | None]  # original path, and a note saying which account it became
+_Origin = tuple[SpecPath, str | None]  # original path, and a note saying which account it became
 
 
 @dataclass(slots=True)
 class ExpandedPositions(Positions):
     """Positions of an expanded spec: issues get the line, path and a note of what was written."""
 
-    origins: dict[Path, _Origin] = field(default_factory=dict)
+    origins: dict[SpecPath, _Origin] = field(default_factory=dict)
 
     def issue(self, issue: Issue) -> Issue:
         if issue.file is not None:  # located already, against the spec as written
@@ -48,12 +48,12 @@ def describe_target(key: str) -> str:
 @dataclass(slots=True)
 class _Expansion:
     spec: Spec
-    lock: Lock
+    lock: OrgLock
     issues: list[Issue] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # account id → spec name
     added: dict[str, Account] = field(default_factory=dict)
 
-    def accounts_of(self, key: str, path: Path) -> list[str] | None:
+    def accounts_of(self, key: str, path: SpecPath) -> list[str] | None:
         """Spec names of the accounts a target resolved to; None (and an error) if not locked."""
         ids = self.lock.targets.get(key)
         if ids is None:
@@ -74,7 +74,7 @@ class _Expansion:
             )
         return [n for n in (self.name_of(i, path) for i in ids) if n is not None]
 
-    def name_of(self, account_id: str, path: Path) -> str | None:
+    def name_of(self, account_id: str, path: SpecPath) -> str | None:
         if account_id in self.names:
             return self.names[account_id]
         listed = next((n for n, a in self.spec.accounts.items() if a.id == account_id), None)
@@ -97,7 +97,7 @@ class _Expansion:
 
 
 def expand_targets(
-    spec: Spec, lock: Lock | None, positions: Positions
+    spec: Spec, lock: OrgLock | None, positions: Positions
 ) -> tuple[Spec, Positions, list[Issue]]:
     """The spec with every Organizations endpoint replaced by account endpoints.
 
@@ -109,9 +109,9 @@ def expand_targets(
         return spec, positions, []
     work = _Expansion(spec, lock)
     entries: list[Replication] = []
-    origins: dict[Path, _Origin] = {}
+    origins: dict[SpecPath, _Origin] = {}
     for i, entry in enumerate(spec.replication):
-        base: Path = ("replication", i)
+        base: SpecPath = ("replication", i)
         targets: list[tuple[Endpoint, int, str | None]] = []
         reported = len(work.issues)
         for j, endpoint in enumerate(entry.to):
@@ -156,7 +156,9 @@ def expand_targets(
     return expanded, _remap(positions, origins), issues
 
 
-def _expand(work: _Expansion, endpoint: Endpoint, path: Path) -> list[tuple[Endpoint, str | None]]:
+def _expand(
+    work: _Expansion, endpoint: Endpoint, path: SpecPath
+) -> list[tuple[Endpoint, str | None]]:
     key = target_key(endpoint)
     if key is None:
         return [(endpoint, None)]
@@ -173,7 +175,7 @@ def _expand(work: _Expansion, endpoint: Endpoint, path: Path) -> list[tuple[Endp
     ]
 
 
-def _remap(positions: Positions, origins: dict[Path, _Origin]) -> ExpandedPositions:
+def _remap(positions: Positions, origins: dict[SpecPath, _Origin]) -> ExpandedPositions:
     """Marks of the expanded paths, copied from the paths they came from."""
     marks = {p: m for p, m in positions.marks.items() if p[:1] != ("replication",) or len(p) == 1}
     # Shorter paths first: an endpoint's own marks then replace those copied with its entry.

@@ -23,8 +23,8 @@ from tfgen.spec.issues import Issue, SpecError
 from tfgen.spec.load import load_file
 from tfgen.spec.lockfile import (
     OU_PATTERN,
-    Lock,
     LockedAccount,
+    OrgLock,
     lock_path,
     read_lock,
     target_key,
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class TargetChange:
+    """The accounts one Organizations target gained, lost or renamed since the lock was written."""
+
     target: str
     added: tuple[LockedAccount, ...]
     removed: tuple[LockedAccount, ...]
@@ -46,8 +48,10 @@ class TargetChange:
 
 @dataclass(frozen=True, slots=True)
 class LockResult:
+    """What `tfgen lock` did: the lock file, its contents, and what changed."""
+
     path: Path
-    lock: Lock | None  # None when the spec has no Organizations targets
+    lock: OrgLock | None  # None when the spec has no Organizations targets
     changes: tuple[TargetChange, ...]
     written: bool
 
@@ -85,10 +89,10 @@ def spec_targets(spec_file: Path) -> tuple[Spec, tuple[str, ...]]:
 
 def build_lock(
     spec: Spec,
-    previous: Lock | None,
+    previous: OrgLock | None,
     resolved: Mapping[str, tuple[OrgAccount, ...]],
     org_id: str | None,
-) -> Lock:
+) -> OrgLock:
     """The lock for these resolved targets; pure, so the same inputs give the same bytes."""
     found: dict[str, OrgAccount] = {a.id: a for accounts in resolved.values() for a in accounts}
     before = {i: a.spec_name for i, a in previous.accounts.items()} if previous else {}
@@ -97,10 +101,10 @@ def build_lock(
         i: LockedAccount(i, a.name, names[i], a.partition) for i, a in sorted(found.items())
     }
     targets = {k: tuple(sorted(a.id for a in v)) for k, v in sorted(resolved.items())}
-    return Lock(org_id, accounts, targets)
+    return OrgLock(org_id, accounts, targets)
 
 
-def diff(old: Lock | None, new: Lock) -> tuple[TargetChange, ...]:
+def diff(old: OrgLock | None, new: OrgLock) -> tuple[TargetChange, ...]:
     old_targets = old.targets if old else {}
     old_accounts = old.accounts if old else {}
     changes = []

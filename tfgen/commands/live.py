@@ -1,8 +1,7 @@
-"""Click commands over live registries: verify, import, audit, lock.
+"""`tfgen verify`, `import`, `audit`, `lock`: commands over live registries (tfgen.aws).
 
-tfgen.cli registers them on the main group and wraps each callback in its error handler (this
-package sits below tfgen.cli and cannot import it). Failures are raised as TfgenError (exit 1);
-results set the exit code through click: 0 fine, 2 drift or gaps, 1 error.
+Failures are raised as TfgenError (exit 1); results return the exit code: 0 fine, 2 drift or gaps,
+1 error.
 """
 
 from __future__ import annotations
@@ -14,14 +13,11 @@ import click
 
 from tfgen import console
 from tfgen.aws.parallel import DEFAULT_JOBS
+from tfgen.commands.common import load_state, spec_argument
+from tfgen.constants import DEFAULT_SPEC
 from tfgen.errors import TfgenError
-from tfgen.state import DesiredState
+from tfgen.exitcodes import ExitCode
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
-
-_spec = click.argument(
-    "spec", default="tfgen.yaml", type=click.Path(dir_okay=False, path_type=Path)
-)
 _json = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 _profile = click.option(
     "--profile", default=None, help="AWS profile of the base credentials (else the ambient ones)."
@@ -36,27 +32,12 @@ _jobs = click.option(
 )
 
 
-def _state(spec: Path) -> DesiredState:
-    from tfgen.compile import compile_loaded
-    from tfgen.spec import load_spec
-
-    state = compile_loaded(load_spec(spec))
-    for warning in state.warnings:
-        console.warning(warning.format())
-    return state
-
-
-def _exit(code: int) -> None:
-    if code:
-        click.get_current_context().exit(code)
-
-
 @click.command()
-@_spec
+@spec_argument
 @_json
 @_profile
 @_jobs
-def verify(spec: Path, as_json: bool, profile: str | None, jobs: int) -> None:
+def verify(spec: Path, as_json: bool, profile: str | None, jobs: int) -> ExitCode:
     """Compare every managed registry with the spec: in sync, drift or missing.
 
     Reads the replication configuration (DescribeRegistry), the registry policy
@@ -76,7 +57,7 @@ def verify(spec: Path, as_json: bool, profile: str | None, jobs: int) -> None:
     from tfgen.aws.verify import exit_status
     from tfgen.aws.verify import verify as run_verify
 
-    state = _state(spec)
+    state = load_state(spec)
     sessions = Sessions(state.accounts, profile=profile)
     sessions.preflight()
     verdicts = run_verify(state, sessions, jobs)
@@ -86,18 +67,20 @@ def verify(spec: Path, as_json: bool, profile: str | None, jobs: int) -> None:
     else:
         for line in verify_text(verdicts):
             click.echo(line)
-    _exit(code)
+    return code
 
 
 @click.command()
-@_spec
+@spec_argument
 @click.option(
     "--repository", "prefix", default=None, help="Only source repositories with this name prefix."
 )
 @_json
 @_profile
 @_jobs
-def audit(spec: Path, prefix: str | None, as_json: bool, profile: str | None, jobs: int) -> None:
+def audit(
+    spec: Path, prefix: str | None, as_json: bool, profile: str | None, jobs: int
+) -> ExitCode:
     """List images that never reached a destination registry.
 
     For every source repository a replication rule matches, compares its images (by digest)
@@ -114,17 +97,17 @@ def audit(spec: Path, prefix: str | None, as_json: bool, profile: str | None, jo
     from tfgen.aws.output import audit_json, audit_text
     from tfgen.aws.sessions import Sessions
 
-    state = _state(spec)
+    state = load_state(spec)
     sessions = Sessions(state.accounts, profile=profile)
     sessions.preflight()
     report = run_audit(state, sessions, prefix, jobs)
-    code = EXIT_ERROR if report.errors else (EXIT_CHANGES if report.gaps else EXIT_OK)
+    code = ExitCode.ERROR if report.errors else (ExitCode.CHANGES if report.gaps else ExitCode.OK)
     if as_json:
         click.echo(json.dumps(audit_json(report), indent=2))
     else:
         for line in audit_text(report):
             click.echo(line)
-    _exit(code)
+    return code
 
 
 @click.command(name="import")
@@ -147,7 +130,7 @@ def audit(spec: Path, prefix: str | None, as_json: bool, profile: str | None, jo
 )
 @click.option(
     "--out",
-    default="tfgen.yaml",
+    default=DEFAULT_SPEC,
     show_default=True,
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     help="Where to write the spec; '-' for stdout.",
@@ -163,7 +146,7 @@ def import_(
     force: bool,
     profile: str | None,
     jobs: int,
-) -> None:
+) -> ExitCode:
     """Write a spec from the live registries of existing accounts.
 
     Replication rules become `replication` entries (identical rules of one account in several
@@ -219,10 +202,11 @@ def import_(
             console.warning(f"  {difference}")
     else:
         console.info("round trip: compiling the spec gives exactly the live state")
+    return ExitCode.OK
 
 
 @click.command()
-@_spec
+@spec_argument
 @click.option("--refresh", is_flag=True, help="Re-read every target, not only new ones.")
 @_profile
 @click.option(
@@ -230,7 +214,7 @@ def import_(
     default=None,
     help="Role to assume for the Organizations API (management or delegated admin account).",
 )
-def lock(spec: Path, refresh: bool, profile: str | None, role_arn: str | None) -> None:
+def lock(spec: Path, refresh: bool, profile: str | None, role_arn: str | None) -> ExitCode:
     """Resolve Organizations targets into accounts and write tfgen.lock.json beside the spec.
 
     A `from`/`to` entry may name `organizational_unit: ou-...` (its accounts and those of all
@@ -246,11 +230,9 @@ def lock(spec: Path, refresh: bool, profile: str | None, role_arn: str | None) -
       tfgen lock tfgen.yaml
       tfgen lock tfgen.yaml --refresh   # after accounts joined or left an OU
     """
-    from tfgen.aws.lock import update_lock
+    from tfgen.aws.orglock import update_lock
     from tfgen.aws.output import lock_text
     from tfgen.aws.sessions import organizations_client
-    from tfgen.compile import compile_loaded
-    from tfgen.spec import load_spec
 
     result = update_lock(
         spec,
@@ -260,11 +242,5 @@ def lock(spec: Path, refresh: bool, profile: str | None, role_arn: str | None) -
     for line in lock_text(result):
         click.echo(line)
     if result.lock is not None:
-        state = compile_loaded(load_spec(spec))  # the spec with this lock must still be valid
-        for warning in state.warnings:
-            console.warning(warning.format())
-
-
-COMMANDS = (verify, import_, audit, lock)
-
-__all__ = ["COMMANDS", "audit", "import_", "lock", "verify"]
+        load_state(spec)  # the spec with this lock must still be valid
+    return ExitCode.OK

@@ -1,10 +1,9 @@
-"""The rendered tree's manifest → what CI systems take: per-phase stack matrices (GitHub Actions),
-a child pipeline (GitLab CI) and an `atlantis.yaml` (Atlantis).
+"""The rendered tree's stacks → what CI systems take: per-phase stack matrices (GitHub Actions), a
+child pipeline (GitLab CI) and the text of an `atlantis.yaml` (Atlantis).
 
-Pure: every function takes the manifest as loaded from `DIR/tfgen.manifest.json` (a dict; see
-docs/architecture.md) and returns data or text; nothing here writes files, and only
-`atlantis_location` looks at the file system. Output is
-deterministic: stacks in (phase, id) order, keys in a fixed order.
+Pure: every function takes the typed stacks of the manifest (`tfgen.manifest.Manifest.active()`)
+and returns data or text; nothing here reads or writes files (`tfgen.render.atlantis` writes
+atlantis.yaml). Output is deterministic: stacks in (phase, id) order, keys in a fixed order.
 
 Phase 1 (`registry-policy`) must be applied before phase 2 (`replication`): an image pushed while a
 rule exists but its destination's grant does not is never replicated. Every format keeps that order.
@@ -16,99 +15,17 @@ import json
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tfgen.errors import TfgenError
-
-# The phases tfgen renders (tfgen.render.layout.PHASES, inverted; a test keeps the two equal).
-# Both are always listed, even when empty, so a workflow can refer to either without a guard.
-PHASE_NAMES: Mapping[int, str] = {1: "registry-policy", 2: "replication"}
+from tfgen.manifest import PHASE_NAMES, ManifestError, ManifestStack
 
 STACKS_FORMAT_VERSION = 1
 
 
-class ManifestShapeError(TfgenError):
-    """The manifest does not have the shape `tfgen render` writes."""
-
-
-@dataclass(frozen=True, slots=True)
-class StackEntry:
-    """One stack of the manifest, as the CI formats need it."""
-
-    id: str
-    path: str  # relative to the rendered directory, e.g. stacks/prod/registry-policy
-    kind: str
-    phase: int
-    account: str
-    account_id: str
-    regions: tuple[str, ...]
-    modules: tuple[str, ...]  # relative to the rendered directory, e.g. modules/ecr-replication
-    depends_on: tuple[str, ...]
-    orphaned: bool
-
-    @property
-    def slug(self) -> str:
-        """The id with `/` → `-`: usable in artifact, job and project names."""
-        return self.id.replace("/", "-")
-
-
-def _strings(value: Any, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ManifestShapeError(f"{where}: expected a list of strings")
-    return tuple(value)
-
-
-def _string(raw: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
-    value = raw.get(key, default)
-    if not isinstance(value, str):
-        raise ManifestShapeError(f"{where}: '{key}' must be a string")
-    return value
-
-
-def manifest_stacks(
-    manifest: Mapping[str, Any], *, include_orphaned: bool = False
-) -> list[StackEntry]:
-    """The manifest's stacks in (phase, id) order; orphaned stacks (gone from the spec, kept until
-    `render --prune`) only with `include_orphaned`."""
-    raw_stacks = manifest.get("stacks")
-    if not isinstance(raw_stacks, list):
-        raise ManifestShapeError("the manifest has no 'stacks' list; re-run `tfgen render`")
-    out: list[StackEntry] = []
-    seen: set[str] = set()
-    for i, raw in enumerate(raw_stacks):
-        where = f"manifest stacks[{i}]"
-        if not isinstance(raw, dict):
-            raise ManifestShapeError(f"{where}: expected an object")
-        phase = raw.get("phase")
-        if not isinstance(phase, int) or isinstance(phase, bool) or phase not in PHASE_NAMES:
-            raise ManifestShapeError(
-                f"{where}: 'phase' must be one of {', '.join(map(str, PHASE_NAMES))}, got {phase!r}"
-            )
-        path = _string(raw, "path", where)
-        if posixpath.isabs(path) or ".." in path.split("/"):
-            raise ManifestShapeError(f"{where}: path {path!r} must stay inside the directory")
-        entry = StackEntry(
-            id=_string(raw, "id", where),
-            path=path,
-            kind=_string(raw, "kind", where, PHASE_NAMES[phase]),
-            phase=phase,
-            account=_string(raw, "account", where, ""),
-            account_id=_string(raw, "account_id", where, ""),
-            regions=_strings(raw.get("regions", []), f"{where}.regions"),
-            modules=_strings(raw.get("modules", []), f"{where}.modules"),
-            depends_on=_strings(raw.get("depends_on", []), f"{where}.depends_on"),
-            orphaned=bool(raw.get("orphaned", False)),
-        )
-        if entry.id in seen:
-            raise ManifestShapeError(f"{where}: stack id {entry.id!r} appears twice")
-        seen.add(entry.id)
-        if entry.orphaned and not include_orphaned:
-            continue
-        out.append(entry)
-    return sorted(out, key=lambda s: (s.phase, s.id))
+def _ordered(stacks: Iterable[ManifestStack]) -> list[ManifestStack]:
+    return sorted(stacks, key=lambda s: (s.phase, s.id))
 
 
 # --- stack matrices (GitHub Actions strategy.matrix) ----------------------------------------------
@@ -121,7 +38,7 @@ def _join(directory: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(directory, path))
 
 
-def matrix_entry(stack: StackEntry, directory: str = ".") -> dict[str, Any]:
+def matrix_entry(stack: ManifestStack, directory: str = ".") -> dict[str, Any]:
     """One `include` entry. `dir` is the stack's directory as seen from where the command ran
     (`directory` joined with `path`), for steps that call terraform in the stack directly."""
     return {
@@ -142,28 +59,26 @@ def _group(include: list[dict[str, Any]]) -> dict[str, Any]:
     return {"has_stacks": bool(include), "count": len(include), "matrix": {"include": include}}
 
 
-def stack_phases(
-    manifest: Mapping[str, Any], directory: str = ".", *, include_orphaned: bool = False
-) -> dict[str, Any]:
+def stack_phases(stacks: Iterable[ManifestStack], directory: str = ".") -> dict[str, Any]:
     """`tfgen stacks --json`: one entry per phase (both phases always present, in order), each with
     a `matrix` that GitHub Actions' `strategy.matrix` takes as is, and `has_stacks` to guard on:
     GitHub fails a job whose matrix is empty. `all` holds every stack, for jobs that need no order
     (plans)."""
-    stacks = manifest_stacks(manifest, include_orphaned=include_orphaned)
+    ordered = _ordered(stacks)
     phases = [
         {
             "phase": phase,
             "name": name,
-            **_group([matrix_entry(s, directory) for s in stacks if s.phase == phase]),
+            **_group([matrix_entry(s, directory) for s in ordered if s.phase == phase]),
         }
         for phase, name in sorted(PHASE_NAMES.items())
     ]
     return {
         "stacks_version": STACKS_FORMAT_VERSION,
         "directory": directory,
-        "count": len(stacks),
+        "count": len(ordered),
         "phases": phases,
-        "all": _group([matrix_entry(s, directory) for s in stacks]),
+        "all": _group([matrix_entry(s, directory) for s in ordered]),
     }
 
 
@@ -209,11 +124,7 @@ def _dump(data: Any) -> str:
 
 
 def gitlab_child_pipeline(
-    manifest: Mapping[str, Any],
-    directory: str = ".",
-    options: GitlabOptions | None = None,
-    *,
-    include_orphaned: bool = False,
+    stacks: Iterable[ManifestStack], directory: str = ".", options: GitlabOptions | None = None
 ) -> str:
     """A GitLab child pipeline (for `trigger: include: - artifact: ...`): one job per stack, each
     `extends` the given hidden job and gets the stack in `TFGEN_*` variables. Stages are the
@@ -221,13 +132,13 @@ def gitlab_child_pipeline(
     `needs`, which would bypass stage order). GitLab refuses an empty pipeline, so without stacks
     the pipeline has one job that says so."""
     opts = options or GitlabOptions()
-    stacks = manifest_stacks(manifest, include_orphaned=include_orphaned)
+    ordered = _ordered(stacks)
     stages = [opts.stage] if opts.stage else [PHASE_NAMES[p] for p in sorted(PHASE_NAMES)]
     doc: dict[str, Any] = {}
     if opts.includes:
         doc["include"] = [{"local": path} for path in opts.includes]
     doc["stages"] = stages
-    for s in stacks:
+    for s in ordered:
         doc[f"{opts.job_prefix} {s.id}"] = {
             "extends": opts.extends,
             "stage": opts.stage or PHASE_NAMES[s.phase],
@@ -244,7 +155,7 @@ def gitlab_child_pipeline(
                 "TFGEN_DEPENDS_ON": ",".join(s.depends_on),
             },
         }
-    if not stacks:
+    if not ordered:
         doc[f"{opts.job_prefix} (no stacks)"] = {
             "stage": stages[0],
             "script": [f"echo 'tfgen: {directory} has no stacks; nothing to do'"],
@@ -265,10 +176,11 @@ def gitlab_child_pipeline(
 
 
 def atlantis_projects(
-    stacks: Iterable[StackEntry], *, dir_prefix: str = "", workflow: str | None = None
+    stacks: Iterable[ManifestStack], *, dir_prefix: str = "", workflow: str | None = None
 ) -> list[dict[str, Any]]:
+    """One Atlantis project per stack, in (phase, id) order."""
     projects = []
-    for s in stacks:
+    for s in _ordered(stacks):
         when_modified = ["*.tf", ".terraform.lock.hcl"]
         when_modified += [
             posixpath.join(posixpath.relpath(m, s.path), "*.tf") for m in sorted(s.modules)
@@ -286,11 +198,7 @@ def atlantis_projects(
 
 
 def atlantis_yaml(
-    manifest: Mapping[str, Any],
-    *,
-    dir_prefix: str = "",
-    workflow: str | None = None,
-    include_orphaned: bool = False,
+    stacks: Iterable[ManifestStack], *, dir_prefix: str = "", workflow: str | None = None
 ) -> str:
     """An `atlantis.yaml` (repo config version 3) with one project per stack.
 
@@ -302,11 +210,11 @@ def atlantis_yaml(
     when a grant failed. Autoplan watches the stack's `*.tf`, its lock file and the `*.tf` of every
     module the stack uses.
     """
-    stacks = manifest_stacks(manifest, include_orphaned=include_orphaned)
+    ordered = [s for s in _ordered(stacks) if not s.orphaned]
     names: dict[str, str] = {}
-    for s in stacks:
+    for s in ordered:
         if s.slug in names:
-            raise ManifestShapeError(
+            raise ManifestError(
                 f"stacks {names[s.slug]!r} and {s.id!r} would both be Atlantis project {s.slug!r}"
             )
         names[s.slug] = s.id
@@ -315,7 +223,7 @@ def atlantis_yaml(
         "parallel_plan": True,
         "parallel_apply": True,
         "abort_on_execution_order_fail": True,
-        "projects": atlantis_projects(stacks, dir_prefix=dir_prefix, workflow=workflow),
+        "projects": atlantis_projects(ordered, dir_prefix=dir_prefix, workflow=workflow),
     }
     header = (
         "# Generated by tfgen from tfgen.manifest.json. Do not edit: change the spec and run\n"
@@ -323,19 +231,6 @@ def atlantis_yaml(
         "# before replication stacks (group 2).\n"
     )
     return header + _dump(doc)
-
-
-def atlantis_location(out_dir: Path) -> tuple[Path, str]:
-    """Where `atlantis.yaml` goes for a tree rendered into `out_dir`, and the `dir_prefix` to give
-    `atlantis_yaml`: Atlantis reads the file at the repository root only, so it is the nearest
-    ancestor of `out_dir` (itself included) that holds `.git`; without one, `out_dir` itself.
-    The only function here that looks at the file system (it does not write)."""
-    out = out_dir.resolve()
-    for root in (out, *out.parents):
-        if (root / ".git").exists():
-            prefix = out.relative_to(root).as_posix()
-            return root / "atlantis.yaml", "" if prefix == "." else prefix
-    return out / "atlantis.yaml", ""
 
 
 # --- a readable table -----------------------------------------------------------------------------
@@ -357,4 +252,5 @@ def table_rows(phases: Mapping[str, Any]) -> list[tuple[str, ...]]:
 
 
 def empty_phases(phases: Mapping[str, Any]) -> Sequence[str]:
+    """'N name' of each phase without stacks."""
     return [f"{p['phase']} {p['name']}" for p in phases["phases"] if not p["has_stacks"]]

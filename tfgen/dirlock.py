@@ -1,4 +1,9 @@
-"""One tfgen per DIR: an advisory fcntl lock on `DIR/.tfgen/lock`."""
+"""One tfgen per rendered tree: an advisory fcntl lock on `DIR/.tfgen/lock`.
+
+This is the *directory lock* (render, plan, apply and destroy never interleave on one tree). It is
+not `tfgen.lock.json` (the Organizations lock file, `tfgen.spec.lockfile.OrgLock`) and not
+Terraform's state lock (S3 lock file or DynamoDB table, see `--lock-timeout`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,17 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from tfgen.run.errors import LockedError
+from tfgen.constants import STATE_DIR
+from tfgen.errors import TfgenError
+
+
+class LockedError(TfgenError):
+    """Another tfgen holds the directory lock of this tree."""
+
+
+def lock_path(root: Path) -> Path:
+    """Where the directory lock of the tree at `root` lives."""
+    return root / STATE_DIR / "lock"
 
 
 class DirLock:
@@ -18,9 +33,20 @@ class DirLock:
         self.command = command
         self._fd: int | None = None
 
+    @classmethod
+    def of_tree(cls, root: Path, command: str) -> DirLock:
+        """The directory lock of the tree rendered at `root`."""
+        return cls(lock_path(root), command)
+
     def __enter__(self) -> DirLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # O_NOFOLLOW: a link planted at the lock's name must not make tfgen write elsewhere.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            raise TfgenError(
+                f"cannot take the directory lock {self.path}: {exc.strerror or exc}"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

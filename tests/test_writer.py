@@ -1,0 +1,184 @@
+"""The writer against a hostile tree: a tampered manifest or planted links never make render read,
+write or delete outside --out, and a file tfgen no longer renders is removed only while it is
+still the file tfgen wrote."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.rendering import REPO
+from tests.test_render import SPEC_TWO
+from tfgen.cli import main_group
+from tfgen.manifest import MANIFEST
+
+HUB = REPO / "examples" / "hub-and-spoke" / "tfgen.yaml"
+MESH = REPO / "examples" / "mesh" / "tfgen.yaml"
+THREE = SPEC_TWO  # a replicates to b and to c
+TWO = THREE.split("  - from: {account: a, regions: [us-east-1]}\n    to: [{account: c")[0]
+
+
+def render(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main_group, ["render", *args])
+    return result.exit_code, result.stderr
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def tamper(out: Path, **files: str) -> None:
+    """Add entries to the manifest's files, as a pull request could."""
+    path = out / MANIFEST
+    data = json.loads(path.read_text())
+    data["files"].update(files)
+    path.write_text(json.dumps(data))
+
+
+@pytest.fixture
+def victims(tmp_path: Path) -> tuple[Path, Path]:
+    """Two files outside the tree; the manifest will list them with their true hashes."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    relative = outside / "victim.txt"
+    relative.write_text("keep me\n")
+    absolute = outside / "absolute.txt"
+    absolute.write_text("keep me too\n")
+    return relative, absolute
+
+
+@pytest.mark.parametrize("prune", [False, True])
+def test_a_tampered_manifest_deletes_nothing_outside_the_tree(
+    tmp_path: Path, victims: tuple[Path, Path], prune: bool
+) -> None:
+    out = tmp_path / "tree"
+    assert render(str(MESH), "--out", str(out))[0] == 0
+    relative, absolute = victims
+    tamper(
+        out,
+        **{
+            "../outside/victim.txt": sha(relative.read_bytes()),
+            str(absolute): sha(absolute.read_bytes()),
+        },
+    )
+    code, err = render(str(HUB), "--out", str(out), *(["--prune"] if prune else []))
+    assert code == 1, err
+    assert "'../outside/victim.txt' is not normalised" in err
+    assert f"'{absolute}' is absolute" in err
+    assert str(out / MANIFEST) in err and "Traceback" not in err
+    assert relative.read_text() == "keep me\n"
+    assert absolute.read_text() == "keep me too\n"
+    assert (out / "stacks/americas/replication/main.tf").is_file()  # nothing was changed
+
+
+def test_a_directory_replaced_by_a_link_is_not_followed_to_delete(tmp_path: Path) -> None:
+    spec = tmp_path / "tfgen.yaml"
+    out = tmp_path / "tree"
+    spec.write_text(THREE)
+    assert render(str(spec), "--out", str(out))[0] == 0
+    # The stack of account c moves outside; its directory in the tree becomes a link to it.
+    outside = tmp_path / "outside-c"
+    (out / "stacks" / "c").rename(outside)
+    (out / "stacks" / "c").symlink_to(outside, target_is_directory=True)
+    before = {p.name: p.read_bytes() for p in (outside / "registry-policy").iterdir()}
+    spec.write_text(TWO)
+    code, err = render(str(spec), "--out", str(out), "--prune")
+    assert code == 1, err
+    assert f"{out / 'stacks' / 'c'} is a symbolic link" in err
+    assert {p.name: p.read_bytes() for p in (outside / "registry-policy").iterdir()} == before
+
+
+def test_a_directory_replaced_by_a_link_is_not_followed_to_write(tmp_path: Path) -> None:
+    out = tmp_path / "tree"
+    assert render(str(MESH), "--out", str(out))[0] == 0
+    stack = out / "stacks" / "americas"
+    outside = tmp_path / "outside-americas"
+    stack.rename(outside)
+    stack.symlink_to(outside, target_is_directory=True)
+    before = (outside / "replication" / "main.tf").read_bytes()
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(MESH.read_text().replace("shared/]", "shared/, common/]"))
+    code, err = render(str(changed), "--out", str(out))
+    assert code == 1, err
+    assert "is a symbolic link" in err
+    assert (outside / "replication" / "main.tf").read_bytes() == before
+    assert not list(outside.rglob("*.tfgen-tmp"))
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_an_owned_file_replaced_by_a_link_is_refused(tmp_path: Path, check: bool) -> None:
+    """Even a link to the very bytes tfgen renders: what it points to can change after review."""
+    out = tmp_path / "tree"
+    assert render(str(MESH), "--out", str(out))[0] == 0
+    main = out / "stacks" / "americas" / "replication" / "main.tf"
+    outside = tmp_path / "main.tf"
+    main.rename(outside)
+    main.symlink_to(outside)
+    code, err = render(str(MESH), "--out", str(out), *(["--check"] if check else []))
+    assert code == 1, err
+    assert f"{main} is a symbolic link" in err
+    assert main.is_symlink() and outside.read_text().startswith("# Generated by tfgen")
+
+
+def test_a_link_planted_at_a_staging_name_is_not_written_through(tmp_path: Path) -> None:
+    out = tmp_path / "tree"
+    assert render(str(MESH), "--out", str(out))[0] == 0
+    victim = tmp_path / "victim.tf"
+    victim.write_text("# not tfgen's\n")
+    stack = out / "stacks" / "americas" / "replication"
+    (stack / ".main.tf.tfgen-tmp").symlink_to(victim)
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(MESH.read_text().replace("shared/]", "shared/, common/]"))
+    code, err = render(str(changed), "--out", str(out))
+    assert code == 0, err
+    assert victim.read_text() == "# not tfgen's\n"
+    assert "common/" in (stack / "main.tf").read_text()
+    assert not (stack / ".main.tf.tfgen-tmp").exists()
+
+
+def test_a_file_edited_after_render_is_kept_when_dropped(tmp_path: Path) -> None:
+    out = tmp_path / "tree"
+    assert render(str(HUB), "--out", str(out), "--adopt-account", "prod")[0] == 0
+    imports = out / "stacks" / "prod" / "registry-policy" / "imports.tf"
+    imports.write_text(imports.read_text() + "# my note\n")
+    code, err = render(str(HUB), "--out", str(out))
+    assert code == 0, err
+    assert imports.read_text().endswith("# my note\n")
+    assert f"kept {imports}" in err and "no longer owns it" in err
+    owned = json.loads((out / MANIFEST).read_text())["files"]
+    assert "stacks/prod/registry-policy/imports.tf" not in owned
+    code, err = render(str(HUB), "--out", str(out))
+    assert code == 0 and "kept" not in err  # said once; the file is the user's now
+
+
+def test_an_unedited_file_dropped_from_the_spec_is_removed(tmp_path: Path) -> None:
+    out = tmp_path / "tree"
+    assert render(str(HUB), "--out", str(out), "--adopt-account", "prod")[0] == 0
+    imports = out / "stacks" / "prod" / "registry-policy" / "imports.tf"
+    code, err = render(str(HUB), "--out", str(out))
+    assert code == 0, err
+    assert not imports.exists() and "kept" not in err
+
+
+def test_kept_orphan_files_keep_the_hash_tfgen_wrote(tmp_path: Path) -> None:
+    spec = tmp_path / "tfgen.yaml"
+    out = tmp_path / "tree"
+    spec.write_text(THREE)
+    assert render(str(spec), "--out", str(out))[0] == 0
+    main = out / "stacks" / "c" / "registry-policy" / "main.tf"
+    written = sha(main.read_bytes())
+    spec.write_text(TWO)
+    assert render(str(spec), "--out", str(out))[0] == 0  # kept: it may hold state
+    main.write_text(main.read_text() + "# edited while orphaned\n")
+    assert render(str(spec), "--out", str(out))[0] == 0
+    rel = "stacks/c/registry-policy/main.tf"
+    assert json.loads((out / MANIFEST).read_text())["files"][rel] == written
+    code, err = render(str(spec), "--out", str(out), "--prune")
+    assert code == 0, err
+    assert main.exists() and f"kept {main}" in err
+    assert not (out / "stacks" / "c" / "registry-policy" / "versions.tf").exists()
+    assert [p.name for p in (out / "stacks" / "c" / "registry-policy").iterdir()] == ["main.tf"]

@@ -1,0 +1,96 @@
+"""`tfgen render`: write the Terraform tree of a spec (tfgen.render.update does the work)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tfgen import console
+from tfgen.commands.common import spec_argument
+from tfgen.exitcodes import ExitCode
+from tfgen.render.update import RenderOptions, update_tree
+
+
+@click.command()
+@spec_argument
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory of the rendered tree (created if missing).",
+)
+@click.option("--prune", is_flag=True, help="Remove stacks that are gone from the spec.")
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 if any file would change (for CI)."
+)
+@click.option(
+    "--atlantis",
+    is_flag=True,
+    help="Also write atlantis.yaml (at the repository root) with one project per stack.",
+)
+@click.option(
+    "--adopt",
+    "adopt_all",
+    is_flag=True,
+    help="Add Terraform import blocks so the first apply takes over existing settings.",
+)
+@click.option(
+    "--adopt-account",
+    "adopt_accounts",
+    multiple=True,
+    metavar="NAME",
+    help="Like --adopt, for this account only (repeatable).",
+)
+def render(
+    spec: Path,
+    out_dir: Path,
+    prune: bool,
+    check: bool,
+    atlantis: bool,
+    adopt_all: bool,
+    adopt_accounts: tuple[str, ...],
+) -> ExitCode:
+    """Write the Terraform tree: modules/, stacks/<account>/{registry-policy,replication}/.
+
+    Only changed files are written; a re-render of an unchanged spec touches nothing. Files tfgen
+    did not write are never touched. A stack gone from the spec is kept (it may still hold state)
+    until --prune.
+
+    With --adopt (or --adopt-account NAME), each stack also gets imports.tf: Terraform import
+    blocks for the replication configuration, registry policy and creation templates that already
+    exist, so the first apply takes them over. Importing an object that does not exist fails the
+    plan, so adopt only accounts whose settings exist (see `tfgen import`).
+
+    \b
+    Examples:
+      tfgen render tfgen.yaml --out infra/ecr
+      tfgen render tfgen.yaml --out infra/ecr --check   # in CI: fail if not re-rendered
+      tfgen render tfgen.yaml --out infra/ecr --adopt-account prod
+    """
+    options = RenderOptions(prune, check, atlantis, adopt_all, adopt_accounts)
+    update = update_tree(spec, out_dir, options)
+    if update.unchanged:
+        for message in update.warnings:
+            console.warning(message)
+        console.info(
+            f"{out_dir}: 0 file(s) changed (nothing tfgen reads changed since the last render)"
+        )
+        return ExitCode.OK
+    verb = "would " if check else ""
+    for c in update.changed:
+        note = f" ({c.note})" if c.note else ""
+        console.info(f"{verb}{c.change.value:9} {out_dir / c.path}{note}")
+    if update.atlantis is not None:
+        path, change = update.atlantis
+        console.info(f"{verb}{change:9} {path}")
+    for message in (*update.notices, *update.warnings):
+        console.warning(message)
+    console.info(
+        f"{out_dir}: {len(update.changed)} file(s) {verb}changed, {update.identical} identical"
+    )
+    if update.out_of_date:
+        console.error("the rendered tree is out of date; run `tfgen render` and commit the result")
+        return ExitCode.ERROR
+    return ExitCode.OK

@@ -1,0 +1,409 @@
+"""`tfgen plan`, `apply`, `destroy`: terraform across the rendered stacks (tfgen.run), then the
+reports (tfgen.report). This is the layer that may use both, since the report sits above the run.
+
+`plan`, `apply` and `destroy` are also plain functions returning an ExitCode (docs/running.md).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+from click.shell_completion import CompletionItem
+
+from tfgen import console, report
+from tfgen.exitcodes import ExitCode
+from tfgen.manifest import ManifestStack
+from tfgen.run import hashes
+from tfgen.run.errors import RunError
+from tfgen.run.model import StackResult
+from tfgen.run.passthrough import (
+    PassThrough,
+    backend_config_item,
+    duration_problem,
+    terraform_habit,
+)
+from tfgen.run.scheduler import workers
+from tfgen.run.selection import split_patterns
+from tfgen.run.session import DEFAULT_PARALLELISM, RunOptions, Session, open_session
+from tfgen.run.stacks import apply_stack, plan_stack
+
+REPLICATION_WARNING = (
+    "warning: destroying a replication stack deletes that registry's whole replication "
+    "configuration: every rule in the registry goes, including rules tfgen did not write"
+)
+
+
+@dataclass(frozen=True)
+class Options(RunOptions):
+    """RunOptions plus where the reports go."""
+
+    json_report: Path | None = None
+    markdown_report: Path | None = None
+    # Where the full report can be read (a CI artifact URL); the Markdown comment links it.
+    report_url: str | None = None
+
+    def report_files(self) -> report.ReportFiles:
+        return report.ReportFiles(self.json_report, self.markdown_report, self.report_url)
+
+
+def _run(
+    s: Session,
+    stacks: Sequence[ManifestStack],
+    action: Callable[[ManifestStack], StackResult],
+    name: str,
+) -> tuple[StackResult, ...]:
+    with report.LiveProgress(console.out, stacks, name) as progress:
+        return s.run(stacks, action, name, progress)
+
+
+def _finish(
+    s: Session, options: Options, results: Sequence[StackResult], detailed: bool
+) -> ExitCode:
+    info = report.RunInfo(
+        command=s.command,
+        directory=s.manifest.root,
+        terraform=s.ctx.runner.binary,
+        terraform_version=s.ctx.terraform_version,
+        started_at=s.started,
+        duration=time.time() - s.started,
+        parallelism=workers(options.parallelism),
+        detailed_exitcode=detailed,
+        interrupted=s.interrupts.interrupted,
+    )
+    files = options.report_files()
+    return report.publish(console.out, results, info, files, s.interrupts.signal_name)
+
+
+def plan(
+    directory: Path,
+    options: Options | None = None,
+    *,
+    changed: bool = False,
+    detailed_exitcode: bool = False,
+) -> ExitCode:
+    """init, plan -out and show -json for every selected stack; exit 0/1 (or 0/2/1)."""
+    opts = options or Options()
+    with open_session(directory, "plan", opts) as s:
+        stacks = s.stacks
+        if changed:
+            applied = hashes.read_applied(s.ctx.workspace.applied_path)
+            stacks = tuple(hashes.changed(s.manifest, stacks, applied))
+            console.out.print(
+                f"--changed: {len(stacks)} of {len(s.stacks)} stacks changed since their "
+                "last successful apply",
+                highlight=False,
+                soft_wrap=True,
+            )
+        results = _run(s, stacks, lambda st: plan_stack(s.ctx, st), "plan")
+        return _finish(s, opts, results, detailed_exitcode)
+
+
+def _confirm(
+    pending: Sequence[StackResult],
+    verb: str,
+    auto_approve: bool,
+    confirm: Callable[[str], bool] | None,
+) -> bool:
+    report.print_pending(console.out, pending, verb)
+    if auto_approve:
+        return True
+    ask = confirm or (lambda text: click.confirm(text, default=False))
+    try:
+        return ask(f"{verb} {sum(1 for r in pending if r.changes)} stacks?")
+    except click.Abort:
+        console.out.print(
+            f"\nno answer: nothing to {verb} (in CI, where nobody can answer, pass --auto-approve)",
+            style="yellow",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return False
+
+
+def apply(
+    directory: Path,
+    options: Options | None = None,
+    *,
+    auto_approve: bool = False,
+    confirm: Callable[[str], bool] | None = None,
+) -> ExitCode:
+    """Apply the saved plans: registry policies first; a stack whose prerequisite failed, or has
+    no saved plan and is not known to be applied, is blocked."""
+    opts = options or Options()
+    with open_session(directory, "apply", opts) as s:
+        stacks = s.saved()
+        if not stacks:
+            raise RunError(f"no saved plans in {s.ctx.workspace.plans_dir}: run `tfgen plan` first")
+        pending = s.pending(stacks)
+        if not any(r.changes for r in pending):
+            console.out.print("no changes in the saved plans", highlight=False, soft_wrap=True)
+        elif not _confirm(pending, "apply", auto_approve, confirm):
+            console.out.print("nothing applied", style="yellow", soft_wrap=True)
+            return ExitCode.ERROR
+        results = _run(s, stacks, lambda st: apply_stack(s.ctx, st), "apply")
+        return _finish(s, opts, results, False)
+
+
+def destroy(
+    directory: Path,
+    options: Options | None = None,
+    *,
+    auto_approve: bool = False,
+    confirm: Callable[[str], bool] | None = None,
+) -> ExitCode:
+    """plan -destroy every selected stack, ask, then apply in reverse phase order."""
+    opts = options or Options()
+    with open_session(directory, "destroy", opts) as s:
+        planned = _run(s, s.stacks, lambda st: plan_stack(s.ctx, st, destroy=True), "destroy-plan")
+        if s.interrupts.interrupted or any(not r for r in planned):
+            return _finish(s, opts, planned, False)
+        if any(r.changes and r.stack.kind == "replication" for r in planned):
+            console.out.print(
+                REPLICATION_WARNING, style="bold yellow", highlight=False, soft_wrap=True
+            )
+        if any(r.changes for r in planned) and not _confirm(
+            planned, "destroy", auto_approve, confirm
+        ):
+            console.out.print("nothing destroyed", style="yellow", soft_wrap=True)
+            return ExitCode.ERROR
+        results = _run(s, s.stacks, lambda st: apply_stack(s.ctx, st, destroy=True), "destroy")
+        return _finish(s, opts, results, False)
+
+
+# --- click ----------------------------------------------------------------------------------------
+
+
+class _TerraformCommand(click.Command):
+    """A command that answers Terraform habits (`-var`, `-chdir=DIR`, `-lock-timeout=5m`) with
+    the tfgen way, as a usage error, before click reads them as bundles of short options."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for arg in args:
+            if arg == "--":
+                break
+            habit = terraform_habit(arg, self.name or "plan")
+            if habit is not None:
+                raise click.UsageError(habit, ctx)
+        return super().parse_args(ctx, args)
+
+
+def _complete_stacks(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Stack ids of the manifest in DIR (the argument, default .), for shell completion."""
+    from tfgen import manifest
+    from tfgen.errors import TfgenError
+
+    # While the option's value is incomplete, click leaves DIR unparsed, in ctx.args.
+    unparsed = [a for a in ctx.args if not a.startswith("-")]
+    directory = Path(unparsed[0]) if unparsed else ctx.params.get("directory") or Path()
+    done, _, current = incomplete.rpartition(",")  # --stacks a,b<TAB>
+    prefix = f"{done}," if done else ""
+    try:
+        found = manifest.read(Path(directory))
+    except (TfgenError, OSError):
+        return []
+    if found is None:
+        return []
+    return [
+        CompletionItem(prefix + s.id)
+        for s in found.active(include_orphaned=True)
+        if s.id.startswith(current)
+    ]
+
+
+def _lock_timeout(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        problem = duration_problem(value)
+        if problem is not None:
+            raise click.BadParameter(problem)
+    return value
+
+
+def _backend_config(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    try:
+        return tuple(backend_config_item(v, Path.cwd()) for v in values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _common(f: Callable[..., Any]) -> Callable[..., Any]:
+    decorators = [
+        click.argument(
+            "directory",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path(),
+            required=False,
+        ),
+        click.option(
+            "--stacks",
+            "stacks",
+            multiple=True,
+            metavar="PATTERN",
+            shell_complete=_complete_stacks,
+            help="Only stacks whose id matches this glob (repeatable, or comma-separated).",
+        ),
+        click.option(
+            "--parallelism",
+            type=click.IntRange(min=0),
+            default=DEFAULT_PARALLELISM,
+            show_default=True,
+            help="Stacks run at once (0: one per CPU).",
+        ),
+        click.option(
+            "--terraform",
+            metavar="PATH",
+            help="terraform or tofu binary (default: $TFGEN_TERRAFORM, then PATH).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=1),
+            help="Seconds one terraform command may take before it is stopped.",
+        ),
+        click.option(
+            "--env",
+            "env",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Extra environment for terraform (repeatable).",
+        ),
+        click.option(
+            "--lock-timeout",
+            metavar="DURATION",
+            callback=_lock_timeout,
+            help="How long plan and apply wait for the Terraform state lock (e.g. 5m).",
+        ),
+        click.option(
+            "--backend-config",
+            multiple=True,
+            metavar="KEY=VALUE|FILE",
+            callback=_backend_config,
+            help="Backend setting for every `terraform init`, or a file of them (repeatable).",
+        ),
+        click.option(
+            "--json",
+            "json_report",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write the JSON report (schema: docs/running.md) here.",
+        ),
+        click.option(
+            "--markdown",
+            "markdown_report",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write a Markdown pull-request comment here.",
+        ),
+        click.option(
+            "--applied-file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Hashes of the last successful applies, for --changed "
+            "(default DIR/.tfgen/applied.json; keep it between CI jobs).",
+        ),
+        click.option(
+            "--report-url",
+            metavar="URL",
+            help="Where the full report is published; the Markdown comment links it.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
+_refresh = click.option(
+    "--refresh",
+    type=click.BOOL,
+    default=True,
+    show_default=True,
+    metavar="true|false",
+    help="--refresh=false plans without reading the live objects first (Terraform's -refresh).",
+)
+
+
+def _options(kw: dict[str, Any]) -> Options:
+    env: dict[str, str] = {}
+    for item in kw["env"]:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint="--env")
+        env[key] = value
+    return Options(
+        stacks=split_patterns(kw["stacks"]),
+        parallelism=kw["parallelism"],
+        terraform=kw["terraform"] or None,
+        timeout=kw["timeout"],
+        env=env,
+        applied_file=kw["applied_file"],
+        flags=PassThrough(
+            lock_timeout=kw["lock_timeout"],
+            refresh=kw.get("refresh", True),
+            backend_config=kw["backend_config"],
+        ),
+        json_report=kw["json_report"],
+        markdown_report=kw["markdown_report"],
+        report_url=kw["report_url"] or None,
+    )
+
+
+@click.command("plan", cls=_TerraformCommand)
+@_common
+@_refresh
+@click.option("--changed", is_flag=True, help="Only stacks changed since their last apply.")
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 2 changes, 1 any error."
+)
+def plan_command(directory: Path, changed: bool, detailed_exitcode: bool, **kw: Any) -> ExitCode:
+    """Plan every stack (or --stacks) and save the plans under DIR/.tfgen/plans.
+
+    Runs `init` and `plan -out` in each stack, in parallel, and prints what changes in ECR terms
+    (rules, destinations and grants added or removed). Exit 0, or 1 if any stack failed; with
+    --detailed-exitcode 0 no changes anywhere, 2 changes, 1 any error.
+
+    \b
+    Examples:
+      tfgen plan infra/ecr
+      tfgen plan infra/ecr --stacks 'prod/*' --parallelism 8
+      tfgen plan infra/ecr --detailed-exitcode --json plan.json --markdown plan.md
+      tfgen plan infra/ecr --lock-timeout 5m --refresh=false --backend-config bucket=other
+    """
+    return plan(directory, _options(kw), changed=changed, detailed_exitcode=detailed_exitcode)
+
+
+@click.command("apply", cls=_TerraformCommand)
+@_common
+@click.option("--auto-approve", is_flag=True, help="Do not ask before applying.")
+def apply_command(directory: Path, auto_approve: bool, **kw: Any) -> ExitCode:
+    """Apply the saved plans: registry policies first, then replication.
+
+    Only plans saved by `tfgen plan` are applied, and a stack whose files changed since it was
+    planned is refused. A replication stack is not applied (it is blocked) when a destination's
+    registry-policy stack failed, or has no saved plan and is not known to be applied as it is.
+
+    \b
+    Examples:
+      tfgen apply infra/ecr                 # shows the summary and asks
+      tfgen apply infra/ecr --auto-approve  # in CI, after a reviewed plan
+    """
+    return apply(directory, _options(kw), auto_approve=auto_approve)
+
+
+@click.command("destroy", cls=_TerraformCommand)
+@_common
+@_refresh
+@click.option("--auto-approve", is_flag=True, help="Do not ask before destroying.")
+def destroy_command(directory: Path, auto_approve: bool, **kw: Any) -> ExitCode:
+    """Destroy every stack (or --stacks): replication first, then registry policies.
+
+    Removing a replication configuration removes every rule of that registry.
+
+    \b
+    Example:
+      tfgen destroy infra/ecr --stacks 'old-account/*'
+    """
+    return destroy(directory, _options(kw), auto_approve=auto_approve)

@@ -1,0 +1,49 @@
+"""`tfgen validate`: check a spec as AWS would, write nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from tfgen import console
+from tfgen.commands.common import spec_argument
+from tfgen.exitcodes import ExitCode
+
+
+@click.command()
+@spec_argument
+@click.option("--json", "as_json", is_flag=True, help="Print the issues as JSON.")
+def validate(spec: Path, as_json: bool) -> ExitCode:
+    """Check a spec as AWS would, without writing anything.
+
+    Exit 0 when valid (warnings are printed), 1 with every error found, each with its file, line
+    and path.
+
+    \b
+    Example:
+      tfgen validate examples/hub-and-spoke/tfgen.yaml
+    """
+    from tfgen.compile import compile_loaded
+    from tfgen.spec import SpecError, load_spec
+
+    try:
+        state = compile_loaded(load_spec(spec))
+    except SpecError as exc:
+        if not as_json:
+            raise
+        issues = [i.to_json() for i in exc.issues]
+        click.echo(json.dumps({"valid": False, "issues": issues}, indent=2))
+        return ExitCode.ERROR
+    if as_json:
+        issues = [i.to_json() for i in state.warnings]
+        click.echo(json.dumps({"valid": True, "issues": issues}, indent=2))
+        return ExitCode.OK
+    for warning in state.warnings:
+        console.warning(warning.format())
+    console.info(
+        f"{spec}: valid; {len(state.registries)} registries in {len(state.accounts)} accounts"
+        + (f", {len(state.warnings)} warning(s)" if state.warnings else "")
+    )
+    return ExitCode.OK

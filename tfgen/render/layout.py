@@ -11,6 +11,7 @@ from typing import Any
 
 from tfgen.render import hcl
 from tfgen.render.templates import render
+from tfgen.spec import placeholders
 from tfgen.state import AccountState, CreationTemplate, DesiredState, RegistryState, Settings
 
 REGISTRY_POLICY = "registry-policy"
@@ -115,7 +116,9 @@ def _common_files(
         b = settings.backend
         backend = {
             "bucket": b.bucket,
-            "key": b.key.format(account=account.name, account_id=account.account_id, stack=kind),
+            "key": placeholders.fill(
+                b.key, {"account": account.name, "account_id": account.account_id, "stack": kind}
+            ),
             "region": b.region,
             "encrypt": b.encrypt,
         }

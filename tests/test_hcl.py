@@ -172,7 +172,7 @@ def test_a_valid_spec_with_keyword_keys_renders_hcl_terraform_reads(tmp_path: Pa
         "    lifecycle_policy: {for: [1], rules: []}\n"
     )
     out = tmp_path / "out"
-    result = CliRunner().invoke(main_group, ["-q", "render", str(spec), "--out", str(out)])
+    result = CliRunner().invoke(main_group, ["--no-color", "render", str(spec), "--out", str(out)])
     assert result.exit_code == 0, result.output
     stack = out / "stacks" / "prod" / "registry-policy"
     assert load_errors(stack) == []  # `{ for = ...` was read as a for-expression

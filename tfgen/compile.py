@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tfgen import limits
-from tfgen.spec import LoadedSpec
+from tfgen.spec import LoadedSpec, placeholders, terraform_version
 from tfgen.spec.issues import Issue, Severity, SpecError, SpecPath
 from tfgen.spec.model import Spec
 from tfgen.state import (
@@ -88,7 +88,8 @@ def compile_model(spec: Spec) -> tuple[DesiredState, list[Issue]]:
     _warn_chains(states, accounts, issues)
     backend = spec.defaults.backend
     settings = Settings(
-        required_version=spec.defaults.terraform.required_version,
+        required_version=spec.defaults.terraform.required_version
+        or terraform_version.default_constraint(spec),
         aws_provider_version=spec.defaults.terraform.aws_provider_version,
         backend=None
         if backend is None
@@ -107,7 +108,9 @@ def compile_model(spec: Spec) -> tuple[DesiredState, list[Issue]]:
 
 
 def _role(template: str | None, name: str, account_id: str) -> str | None:
-    return None if template is None else template.format(account=name, account_id=account_id)
+    if template is None:
+        return None
+    return placeholders.fill(template, {"account": name, "account_id": account_id})
 
 
 def _compile_rules(

@@ -47,9 +47,9 @@ def rule_key(rule: Mapping[str, Any]) -> RuleKey:
 
 def principal_account(value: str) -> str | None:
     """The account id of an account principal (id or root ARN), else None."""
-    if _ACCOUNT_ID.match(value):
+    if _ACCOUNT_ID.fullmatch(value):
         return value
-    match = _ROOT_ARN.match(value)
+    match = _ROOT_ARN.fullmatch(value)
     return match.group(1) if match else None
 
 
@@ -64,7 +64,7 @@ def _principal(value: Any, partition: str) -> Any:
         if kind == "AWS":
             items = [
                 f"arn:{partition}:iam::{m}:root"
-                if isinstance(m, str) and _ACCOUNT_ID.match(m)
+                if isinstance(m, str) and _ACCOUNT_ID.fullmatch(m)
                 else m
                 for m in items
             ]

@@ -36,7 +36,7 @@ class Backend(_Model):
 
 
 class TerraformSettings(_Model):
-    required_version: StrictStr = ">= 1.5.0"
+    required_version: StrictStr | None = None  # None: what the features in use need
     aws_provider_version: StrictStr = ">= 5.61, < 7.0"
 
 

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tfgen import limits
+from tfgen.grants import check_denials
 from tfgen.spec import LoadedSpec
 from tfgen.spec.issues import Issue, Path, Severity, SpecError
 from tfgen.spec.model import Spec
+from tfgen.spec.policy import strip
 from tfgen.state import (
     GRANT_SID,
     AccountState,
@@ -102,8 +104,10 @@ def compile_spec(spec: Spec) -> tuple[DesiredState, list[Issue]]:
             role_arn=backend.s3.role_arn,
         ),
     )
+    desired = DesiredState(states, accounts, settings)
+    check_denials(spec, desired, issues)
     warnings = tuple(i for i in issues if i.severity is Severity.WARNING)
-    return DesiredState(states, accounts, settings, warnings), issues
+    return replace(desired, warnings=warnings), issues
 
 
 def _role(template: str | None, name: str, account_id: str) -> str | None:
@@ -175,7 +179,7 @@ def _compile_policies(spec: Spec, registries: dict[Key, _Registry], issues: list
                 )
                 continue
         for region in regions:
-            registries[(name, region)].statements.extend(policy.statements)
+            registries[(name, region)].statements.extend(strip(s) for s in policy.statements)
 
 
 def _compile_templates(

@@ -15,6 +15,7 @@ from tfgen import limits
 from tfgen.spec import regions
 from tfgen.spec.issues import Issue, Path, Severity, did_you_mean
 from tfgen.spec.model import Endpoint, Spec
+from tfgen.spec.policy import statement_issues
 
 _ACCOUNT_ID = re.compile(limits.ACCOUNT_ID_PATTERN)
 _FILTER = re.compile(limits.FILTER_PATTERN)
@@ -22,17 +23,6 @@ _PREFIX = re.compile(limits.TEMPLATE_PREFIX_PATTERN)
 _KMS_KEY = re.compile(limits.KMS_KEY_PATTERN)
 _ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$")
 _SID = re.compile(r"^[A-Za-z0-9]*$")
-_STATEMENT_KEYS = {
-    "Sid",
-    "Effect",
-    "Principal",
-    "NotPrincipal",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-}
 # Under registry policy scope V1 only these are allowed (ECR User Guide, registry permissions).
 _V1_ACTIONS = {
     "ecr:ReplicateImage",
@@ -331,30 +321,21 @@ def _check_registry_policies(spec: Spec, grant_sid: str, issues: list[Issue]) ->
             )
         sids: dict[str, int] = {}
         for k, statement in enumerate(policy.statements):
-            _check_statement(statement, (*path, "statements", k), grant_sid, sids, k, issues)
+            where = (*path, "statements", k)
+            partition = _account_partition(spec, name) or "aws"
+            _check_statement(statement, where, partition, grant_sid, sids, k, issues)
 
 
 def _check_statement(
     statement: dict[str, Any],
     path: Path,
+    partition: str,
     grant_sid: str,
     sids: dict[str, int],
     index: int,
     issues: list[Issue],
 ) -> None:
-    unknown = sorted(set(statement) - _STATEMENT_KEYS)
-    if unknown:
-        _error(
-            issues,
-            (*path, unknown[0]),
-            f"unknown statement key '{unknown[0]}'" + did_you_mean(unknown[0], _STATEMENT_KEYS),
-        )
-    if statement.get("Effect") not in ("Allow", "Deny"):
-        _error(issues, (*path, "Effect"), "'Effect' must be 'Allow' or 'Deny'")
-    if "Action" not in statement and "NotAction" not in statement:
-        _error(issues, path, "a statement needs 'Action' (or 'NotAction')")
-    if "Principal" not in statement and "NotPrincipal" not in statement:
-        _error(issues, path, "a registry policy statement needs 'Principal'")
+    issues.extend(statement_issues(statement, path, partition))
     sid = statement.get("Sid")
     if sid is not None:
         if not isinstance(sid, str) or not _SID.match(sid):
@@ -377,7 +358,11 @@ def _check_statement(
     actions = statement.get("Action", [])
     actions = [actions] if isinstance(actions, str) else actions
     if isinstance(actions, list):
-        extra = sorted(a for a in actions if isinstance(a, str) and a not in _V1_ACTIONS)
+        extra = sorted(
+            a
+            for a in actions
+            if isinstance(a, str) and a not in _V1_ACTIONS and a.lower().startswith(("ecr:", "*"))
+        )
         if extra:
             _warn(
                 issues,

@@ -27,7 +27,7 @@ from tfgen.state import (
     Rule,
     S3BackendState,
     Settings,
-    compact_json,
+    sent_json,
 )
 
 Key = tuple[str, str]  # (account name, region)
@@ -238,11 +238,13 @@ def _check_template_sizes(
         ("lifecycle_policy", lifecycle, limits.LIFECYCLE_POLICY_MAX_LENGTH),
         ("repository_policy", repository, limits.REPOSITORY_POLICY_MAX_LENGTH),
     ):
-        if doc is not None and len(compact_json(doc)) > limit.value:
+        size = 0 if doc is None else len(sent_json(doc))
+        if size > limit.value:
             issues.append(
                 Issue(
                     ("creation_templates", i, key),
-                    f"{len(compact_json(doc)):,} characters; at most {limit.value:,} {limit.what}",
+                    f"{size:,} characters as the provider sends it (`<`, `>` and `&` count 6 "
+                    f"each); at most {limit.value:,} {limit.what}",
                 )
             )
 
@@ -257,7 +259,7 @@ def _check_registry(state: RegistryState, reg: _Registry, issues: list[Issue]) -
                 Issue(
                     ("replication", rules[lim.value].entry),
                     f"registry {state.label} gets {len(rules)} rules ({entries}); at most "
-                    f"{lim.value} {lim.what} ({lim.source}). Merge entries that share destinations",
+                    f"{lim.value} {lim.what}: {lim.why()}. Merge entries that share destinations",
                 )
             )
         unique: dict[Destination, int] = {}
@@ -280,7 +282,7 @@ def _check_registry(state: RegistryState, reg: _Registry, issues: list[Issue]) -
                     Issue(
                         ("replication", rule.entry, "to"),
                         f"the rule for {state.label} has {len(rule.destinations)} destinations; at "
-                        f"most {per_rule.value} {per_rule.what} ({per_rule.source})",
+                        f"most {per_rule.value} {per_rule.what}: {per_rule.why()}",
                     )
                 )
         lim = limits.UNIQUE_DESTINATIONS_PER_REGISTRY
@@ -295,7 +297,7 @@ def _check_registry(state: RegistryState, reg: _Registry, issues: list[Issue]) -
             )
     policy = state.registry_policy()
     if policy is not None:
-        size = len(compact_json(policy))
+        size = len(sent_json(policy))
         lim = limits.REGISTRY_POLICY_MAX_LENGTH
         if size > lim.value:
             path = reg.source_paths[0] if reg.source_paths else ("registry_policies", state.account)
@@ -304,8 +306,9 @@ def _check_registry(state: RegistryState, reg: _Registry, issues: list[Issue]) -
                     path,
                     f"the registry policy of {state.label} would be {size:,} characters (grants for "
                     f"{len(state.grant_sources)} source accounts and {len(state.extra_statements)} "
-                    f"extra statements); the API allows at most {lim.value:,}. Split the sources "
-                    "across more destination Regions or accounts",
+                    f"extra statements); the API allows at most {lim.value:,}, counted on the JSON "
+                    "the provider sends (where `<`, `>` and `&` take 6 characters each). Split the "
+                    "sources across more destination Regions or accounts",
                 )
             )
 

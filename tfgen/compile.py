@@ -15,8 +15,10 @@ from tfgen import limits
 from tfgen.grants import check_denials
 from tfgen.spec import LoadedSpec
 from tfgen.spec.issues import Issue, Path, Severity, SpecError
+from tfgen.spec.model import CreationTemplate as SpecTemplate
 from tfgen.spec.model import Spec
 from tfgen.spec.policy import strip
+from tfgen.spec.templates import expand_role, kms_region
 from tfgen.state import (
     GRANT_SID,
     AccountState,
@@ -194,13 +196,16 @@ def _compile_templates(
             applied_for=tuple(t.applied_for),
             image_tag_mutability=t.image_tag_mutability,
             encryption_type=t.encryption.type,
-            kms_key=t.encryption.kms_key,
+            kms_key=None,
             description=t.description,
             lifecycle_policy=t.lifecycle_policy,
             repository_policy=t.repository_policy,
             resource_tags=tuple(sorted(t.resource_tags.items())),
-            custom_role_arn=t.custom_role_arn,
+            custom_role_arn=None,
             entry=i,
+            exclusion_filters=tuple(
+                (f.filter, f.filter_type) for f in t.image_tag_mutability_exclusion_filters
+            ),
         )
         for k, name in enumerate(t.accounts):
             regions = t.regions if t.regions is not None else sorted(receives.get(name, ()))
@@ -212,6 +217,8 @@ def _compile_templates(
                         "add 'regions: [...]'",
                     )
                 )
+            account = spec.accounts[name]
+            role = t.custom_role_arn and expand_role(t.custom_role_arn, name, account.id)
             for region in regions:
                 reg = registries[(name, region)]
                 clash = next((x for x in reg.templates if x.prefix == t.prefix), None)
@@ -224,8 +231,60 @@ def _compile_templates(
                         )
                     )
                     continue
-                reg.templates.append(template)
+                key = _kms_key_for(t.encryption.kms_key, region, i, issues)
+                reg.templates.append(replace(template, kms_key=key, custom_role_arn=role))
+        _check_unused_keys(t.encryption.kms_key, t, receives, i, issues)
         _check_template_sizes(t.lifecycle_policy, t.repository_policy, i, issues)
+
+
+def _kms_key_for(
+    key: str | Mapping[str, str] | None, region: str, i: int, issues: list[Issue]
+) -> str | None:
+    """The template's KMS key for one Region: ECR encrypts with a key of the repository's Region,
+    so a template in several Regions gives a key per Region (kms_key: {REGION: ARN})."""
+    path: Path = ("creation_templates", i, "encryption", "kms_key")
+    if isinstance(key, Mapping):
+        if region not in key:
+            issues.append(
+                Issue(
+                    path, f"no key for {region}, one of the template's Regions; add '{region}: ARN'"
+                )
+            )
+        return key.get(region)
+    if key is not None and kms_region(key) not in (None, region):
+        issues.append(
+            Issue(
+                path,
+                f"the key is in {kms_region(key)}, but the template is also created in {region}; "
+                "ECR encrypts with a key of the repository's own Region. Give one key per Region: "
+                "kms_key: {REGION: ARN, ...}",
+            )
+        )
+    return key
+
+
+def _check_unused_keys(
+    key: str | Mapping[str, str] | None,
+    t: SpecTemplate,
+    receives: Mapping[str, list[str]],
+    i: int,
+    issues: list[Issue],
+) -> None:
+    if not isinstance(key, Mapping):
+        return
+    used = (
+        set(t.regions)
+        if t.regions is not None
+        else {r for name in t.accounts for r in receives.get(name, ())}
+    )
+    issues.extend(
+        Issue(
+            ("creation_templates", i, "encryption", "kms_key", region),
+            f"{region} is not one of the template's Regions; this key is never used",
+            Severity.WARNING,
+        )
+        for region in sorted(set(key) - used)
+    )
 
 
 def _check_template_sizes(

@@ -261,6 +261,8 @@ def _prefix_words(prefix: str) -> str:
 
 def template_settings(t: CreationTemplate) -> list[str]:
     settings = [f"{t.image_tag_mutability} image tags"]
+    if t.exclusion_filters:
+        settings.append("except tags matching " + _or_list([f for f, _ in t.exclusion_filters]))
     encryption = t.encryption_type + (f" with {t.kms_key}" if t.kms_key else "")
     settings.append(f"encryption {encryption}")
     if t.lifecycle_policy is not None:

@@ -55,6 +55,7 @@ class CreationTemplate:
     resource_tags: tuple[tuple[str, str], ...]
     custom_role_arn: str | None
     entry: int
+    exclusion_filters: tuple[tuple[str, str], ...] = ()  # (filter, filter type), in spec order
 
     def to_api(self) -> dict[str, Any]:
         """CreateRepositoryCreationTemplate request shape (policies as JSON text, as the API takes them)."""
@@ -67,6 +68,10 @@ class CreationTemplate:
             "imageTagMutability": self.image_tag_mutability,
             "encryptionConfiguration": enc,
         }
+        if self.exclusion_filters:
+            out["imageTagMutabilityExclusionFilters"] = [
+                {"filter": f, "filterType": kind} for f, kind in self.exclusion_filters
+            ]
         if self.description is not None:
             out["description"] = self.description
         if self.resource_tags:

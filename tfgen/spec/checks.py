@@ -16,11 +16,12 @@ from tfgen.spec import regions
 from tfgen.spec.issues import Issue, Path, Severity, did_you_mean
 from tfgen.spec.model import Endpoint, Spec
 from tfgen.spec.policy import statement_issues
+from tfgen.spec.provider import provider_issues
+from tfgen.spec.templates import template_issues
 
 _ACCOUNT_ID = re.compile(limits.ACCOUNT_ID_PATTERN)
 _FILTER = re.compile(limits.FILTER_PATTERN)
 _PREFIX = re.compile(limits.TEMPLATE_PREFIX_PATTERN)
-_KMS_KEY = re.compile(limits.KMS_KEY_PATTERN)
 _ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$")
 _SID = re.compile(r"^[A-Za-z0-9]*$")
 # Under registry policy scope V1 only these are allowed (ECR User Guide, registry permissions).
@@ -70,6 +71,7 @@ def check_spec(spec: Spec, grant_sid: str) -> list[Issue]:
         _check_filters(entry.filters, (*base, "filters"), issues)
     _check_registry_policies(spec, grant_sid, issues)
     _check_templates(spec, issues)
+    issues.extend(provider_issues(spec))
     return issues
 
 
@@ -395,12 +397,6 @@ def _check_templates(spec: Spec, issues: list[Issue]) -> None:
                 (*path, "encryption", "kms_key"),
                 "kms_key is used only with type KMS or KMS_DSSE",
             )
-        if enc.kms_key and not _KMS_KEY.match(enc.kms_key):
-            _error(
-                issues,
-                (*path, "encryption", "kms_key"),
-                f"{enc.kms_key!r} is not a KMS key ARN like 'arn:aws:kms:REGION:ACCOUNT:key/ID'",
-            )
         if (enc.type != "AES256" or template.resource_tags) and not template.custom_role_arn:
             _warn(
                 issues,
@@ -408,15 +404,7 @@ def _check_templates(spec: Spec, issues: list[Issue]) -> None:
                 "KMS encryption or resource tags need 'custom_role_arn' (a role in the "
                 "destination account that ECR assumes); without it repository creation can fail",
             )
-        if (
-            template.description
-            and len(template.description) > limits.TEMPLATE_DESCRIPTION_MAX_LENGTH.value
-        ):
-            _error(
-                issues,
-                (*path, "description"),
-                f"at most {limits.TEMPLATE_DESCRIPTION_MAX_LENGTH.value} characters",
-            )
+        issues.extend(template_issues(template, path, spec.accounts))
         for region in template.regions or ():
             if region in _RCT_UNSUPPORTED:
                 _warn(

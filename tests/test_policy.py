@@ -270,3 +270,48 @@ def test_wildcards_are_iam_wildcards_not_shell_globs() -> None:
     assert wildcard_match("repository/[ab]*", "repository/[ab]x")
     assert not wildcard_match("repository/[ab]*", "repository/a")
     assert wildcard_match("a?c*", "abcdef")
+
+
+def test_import_marks_live_statements_the_spec_would_refuse() -> None:
+    """An imported policy keeps its wildcard Allow and its Deny, each with the opt-in it needs,
+    so the imported spec validates and says what the live policy does."""
+    from tfgen.aws.import_policies import import_policies
+    from tfgen.aws.live import LiveRegistry
+
+    wildcard = {
+        "Sid": "OrgPull",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "ecr:ReplicateImage",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}},
+    }
+    deny = {
+        "Sid": "NoStaging",
+        "Effect": "Deny",
+        "Principal": {"AWS": "333333333333"},
+        "Action": "ecr:CreateRepository",
+        "Resource": "*",
+    }
+    live = LiveRegistry(
+        "prod",
+        "222222222222",
+        "us-east-1",
+        None,
+        {"Version": "2012-10-17", "Statement": [wildcard, deny]},
+        (),
+    )
+    names = {"222222222222": "prod", "111111111111": "build", "333333333333": "staging"}
+    sources = {("222222222222", "us-east-1"): {"333333333333"}}
+    result = import_policies([live], names, sources, "aws")
+    statements = result.registry_policies["prod"]["statements"]
+    assert [s.get("tfgen_accept") for s in statements] == [
+        ["any_principal"],
+        ["denies_replication"],
+    ]
+    assert any("OrgPull" in n and "review it" in n for n in result.notes)
+    body = "\n".join(f"      - {json.dumps(s)}" for s in statements)
+    spec = SPEC.format(statements=body)
+    state = compile_loaded(load_spec_text(spec))
+    (prod,) = [r for r in state.registries if r.account == "prod"]
+    assert [dict(s) for s in prod.extra_statements] == [wildcard, deny]

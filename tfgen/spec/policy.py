@@ -373,6 +373,15 @@ def _wildcard_principal(
     return None
 
 
+def risky_shapes(statement: Mapping[str, Any]) -> list[str]:
+    """The statement-local opt-ins a statement needs to pass: 'any_principal', 'not_action'."""
+    if statement.get("Effect") != "Allow":
+        return []
+    principal = "NotPrincipal" if "NotPrincipal" in statement else "Principal"
+    out = ["any_principal"] if _wildcard_principal(statement, principal, ()) is not None else []
+    return [*out, "not_action"] if "NotAction" in statement else out
+
+
 def _unneeded(path: Path, name: str, why: str) -> Issue:
     return Issue(
         (*path, ACCEPT_KEY),
@@ -539,6 +548,7 @@ __all__ = [
     "Denial",
     "accepted",
     "denial",
+    "risky_shapes",
     "statement_issues",
     "strip",
 ]

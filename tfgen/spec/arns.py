@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::([0-9]{12}):role/[A-Za-z0-9+=,.@_/-]{1,512}")
+# Path (1-512 characters) and name (1-64) together: at most 576 (IAM quotas).
+ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::([0-9]{12}):role/[A-Za-z0-9+=,.@_/-]{1,576}")
 ROLE_ARN_EXAMPLE = "arn:aws:iam::111111111111:role/NAME"
 
 

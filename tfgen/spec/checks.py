@@ -17,11 +17,13 @@ from tfgen.spec.backend import check_backend
 from tfgen.spec.issues import Issue, Severity, SpecPath, did_you_mean
 from tfgen.spec.load import MAX_DEPTH
 from tfgen.spec.model import Endpoint, Spec
+from tfgen.spec.policy import statement_issues
+from tfgen.spec.provider import provider_issues
+from tfgen.spec.templates import template_issues
 
 _ACCOUNT_ID = re.compile(limits.ACCOUNT_ID_PATTERN)
 _FILTER = re.compile(limits.FILTER_PATTERN)
 _PREFIX = re.compile(limits.TEMPLATE_PREFIX_PATTERN)
-_KMS_KEY = re.compile(limits.KMS_KEY_PATTERN)
 _SID = re.compile(r"^[A-Za-z0-9]*$")
 # A replication name is written into comments of the rendered Terraform and into reports: a label,
 # never a line break or markup. '/' joins the names of entries an Organizations target expands to.
@@ -31,17 +33,6 @@ ENTRY_NAME_RULE = (
 )
 # Free-form JSON (policies, statements) larger than this cannot fit ECR's 30,720-character limit.
 _MAX_JSON_NODES = 50_000
-_STATEMENT_KEYS = {
-    "Sid",
-    "Effect",
-    "Principal",
-    "NotPrincipal",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-}
 # Under registry policy scope V1 only these are allowed (ECR User Guide, registry permissions).
 _V1_ACTIONS = {
     "ecr:ReplicateImage",
@@ -97,6 +88,7 @@ def check_spec(spec: Spec, grant_sid: str) -> list[Issue]:
     _check_registry_policies(spec, grant_sid, issues)
     _check_templates(spec, issues)
     _check_documents(spec, issues)
+    issues.extend(provider_issues(spec))
     return issues
 
 
@@ -366,30 +358,21 @@ def _check_registry_policies(spec: Spec, grant_sid: str, issues: list[Issue]) ->
             )
         sids: dict[str, int] = {}
         for k, statement in enumerate(policy.statements):
-            _check_statement(statement, (*path, "statements", k), grant_sid, sids, k, issues)
+            where = (*path, "statements", k)
+            partition = _account_partition(spec, name) or "aws"
+            _check_statement(statement, where, partition, grant_sid, sids, k, issues)
 
 
 def _check_statement(
     statement: dict[str, Any],
     path: SpecPath,
+    partition: str,
     grant_sid: str,
     sids: dict[str, int],
     index: int,
     issues: list[Issue],
 ) -> None:
-    unknown = sorted(set(statement) - _STATEMENT_KEYS)
-    if unknown:
-        _error(
-            issues,
-            (*path, unknown[0]),
-            f"unknown statement key '{unknown[0]}'" + did_you_mean(unknown[0], _STATEMENT_KEYS),
-        )
-    if statement.get("Effect") not in ("Allow", "Deny"):
-        _error(issues, (*path, "Effect"), "'Effect' must be 'Allow' or 'Deny'")
-    if "Action" not in statement and "NotAction" not in statement:
-        _error(issues, path, "a statement needs 'Action' (or 'NotAction')")
-    if "Principal" not in statement and "NotPrincipal" not in statement:
-        _error(issues, path, "a registry policy statement needs 'Principal'")
+    issues.extend(statement_issues(statement, path, partition))
     sid = statement.get("Sid")
     if sid is not None:
         if not isinstance(sid, str) or not _SID.fullmatch(sid):
@@ -412,7 +395,11 @@ def _check_statement(
     actions = statement.get("Action", [])
     actions = [actions] if isinstance(actions, str) else actions
     if isinstance(actions, list):
-        extra = sorted(a for a in actions if isinstance(a, str) and a not in _V1_ACTIONS)
+        extra = sorted(
+            a
+            for a in actions
+            if isinstance(a, str) and a not in _V1_ACTIONS and a.lower().startswith(("ecr:", "*"))
+        )
         if extra:
             _warn(
                 issues,
@@ -445,12 +432,6 @@ def _check_templates(spec: Spec, issues: list[Issue]) -> None:
                 (*path, "encryption", "kms_key"),
                 "kms_key is used only with type KMS or KMS_DSSE",
             )
-        if enc.kms_key and not _KMS_KEY.fullmatch(enc.kms_key):
-            _error(
-                issues,
-                (*path, "encryption", "kms_key"),
-                f"{enc.kms_key!r} is not a KMS key ARN like 'arn:aws:kms:REGION:ACCOUNT:key/ID'",
-            )
         if (enc.type != "AES256" or template.resource_tags) and not template.custom_role_arn:
             _warn(
                 issues,
@@ -458,15 +439,7 @@ def _check_templates(spec: Spec, issues: list[Issue]) -> None:
                 "KMS encryption or resource tags need 'custom_role_arn' (a role in the "
                 "destination account that ECR assumes); without it repository creation can fail",
             )
-        if (
-            template.description
-            and len(template.description) > limits.TEMPLATE_DESCRIPTION_MAX_LENGTH.value
-        ):
-            _error(
-                issues,
-                (*path, "description"),
-                f"at most {limits.TEMPLATE_DESCRIPTION_MAX_LENGTH.value} characters",
-            )
+        issues.extend(template_issues(template, path, spec.accounts))
         for region in template.regions or ():
             if region in _RCT_UNSUPPORTED:
                 _warn(

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,60 @@ def test_running_doc_python_example_imports() -> None:
     doc = (REPO / "docs" / "running.md").read_text()
     (line,) = re.findall(r"^from tfgen\.commands\.run import .+$", doc, re.M)
     exec(line, {})  # the names the docs show exist where they say
+
+
+def _with_statement(statement: dict[str, object]) -> dict[str, object]:
+    return {
+        "version": 1,
+        "accounts": {"prod": {"id": "222222222222"}},
+        "registry_policies": {"prod": {"regions": ["us-east-1"], "statements": [statement]}},
+    }
+
+
+def _nested(depth: int) -> object:
+    value: object = "x"
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("condition", "where", "message"),
+    [
+        (
+            {"DateLessThan": {"aws:CurrentTime": date(2030, 1, 1)}},
+            ".DateLessThan.aws:CurrentTime",
+            "a date is not JSON data",
+        ),
+        (
+            {"Bool": {"aws:SecureTransport": b"true"}},
+            ".Bool.aws:SecureTransport",
+            "a bytes is not JSON data",
+        ),
+        (
+            {"NumericLessThan": {"aws:MultiFactorAuthAge": math.inf}},
+            ".NumericLessThan.aws:MultiFactorAuthAge",
+            "inf is not a finite number",
+        ),
+        ({"NumericLessThan": {1: 2}}, ".NumericLessThan", "key 1 is not text"),
+        (_nested(400), ".a.a.a", "nested more than 32 levels deep"),
+    ],
+)
+def test_api_data_that_json_cannot_hold_is_a_spec_error(
+    condition: object, where: str, message: str
+) -> None:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+        "Action": "ecr:ReplicateImage",
+        "Resource": "*",
+        "Condition": condition,
+    }
+    with pytest.raises(tfgen.SpecError) as info:
+        tfgen.spec_from_data(_with_statement(statement))
+    # The IAM grammar check may add its own word on the same value; the JSON check must be there.
+    assert any(
+        issue.where.startswith(f"registry_policies.prod.statements[0].Condition{where}")
+        and message in issue.message
+        for issue in info.value.issues
+    ), info.value.format()

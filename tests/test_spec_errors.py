@@ -434,3 +434,13 @@ def test_mesh_drops_the_source_registry_from_every_rule() -> None:
         dests = {(d["registryId"], d["region"]) for d in rule["destinations"]}
         assert len(dests) == 5
         assert (reg["account_id"], reg["region"]) not in dests
+
+
+def test_unquoted_dates_compile_to_the_text_written() -> None:
+    result = run_cli("compile", "--json", str(SPECS / "good" / "unquoted-dates.yaml"))
+    assert result.exit_code == 0, result.stderr
+    prod = next(r for r in json.loads(result.stdout) if r["account"] == "prod")
+    (template,) = prod["creation_templates"]
+    assert json.loads(template["repositoryPolicy"])["Version"] == "2012-10-17"
+    audit = next(s for s in prod["registry_policy"]["Statement"] if s["Sid"] == "AuditUntil2030")
+    assert audit["Condition"] == {"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}

@@ -12,9 +12,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tfgen import limits
-from tfgen.spec import LoadedSpec
+from tfgen.grants import check_denials
+from tfgen.spec import LoadedSpec, placeholders, terraform_version
 from tfgen.spec.issues import Issue, Severity, SpecError, SpecPath
+from tfgen.spec.model import CreationTemplate as SpecTemplate
 from tfgen.spec.model import Spec
+from tfgen.spec.policy import strip
+from tfgen.spec.templates import expand_role, kms_region
 from tfgen.state import (
     GRANT_SID,
     AccountState,
@@ -25,7 +29,7 @@ from tfgen.state import (
     Rule,
     S3BackendState,
     Settings,
-    compact_json,
+    sent_json,
 )
 
 Key = tuple[str, str]  # (account name, region)
@@ -88,7 +92,8 @@ def compile_model(spec: Spec) -> tuple[DesiredState, list[Issue]]:
     _warn_chains(states, accounts, issues)
     backend = spec.defaults.backend
     settings = Settings(
-        required_version=spec.defaults.terraform.required_version,
+        required_version=spec.defaults.terraform.required_version
+        or terraform_version.default_constraint(spec),
         aws_provider_version=spec.defaults.terraform.aws_provider_version,
         backend=None
         if backend is None
@@ -102,12 +107,16 @@ def compile_model(spec: Spec) -> tuple[DesiredState, list[Issue]]:
             role_arn=backend.s3.role_arn,
         ),
     )
+    desired = DesiredState(states, accounts, settings)
+    check_denials(spec, desired, issues)
     warnings = tuple(i for i in issues if i.severity is Severity.WARNING)
-    return DesiredState(states, accounts, settings, warnings), issues
+    return replace(desired, warnings=warnings), issues
 
 
 def _role(template: str | None, name: str, account_id: str) -> str | None:
-    return None if template is None else template.format(account=name, account_id=account_id)
+    if template is None:
+        return None
+    return placeholders.fill(template, {"account": name, "account_id": account_id})
 
 
 def _compile_rules(
@@ -175,7 +184,7 @@ def _compile_policies(spec: Spec, registries: dict[Key, _Registry], issues: list
                 )
                 continue
         for region in regions:
-            registries[(name, region)].statements.extend(policy.statements)
+            registries[(name, region)].statements.extend(strip(s) for s in policy.statements)
 
 
 def _compile_templates(
@@ -190,13 +199,16 @@ def _compile_templates(
             applied_for=tuple(t.applied_for),
             image_tag_mutability=t.image_tag_mutability,
             encryption_type=t.encryption.type,
-            kms_key=t.encryption.kms_key,
+            kms_key=None,
             description=t.description,
             lifecycle_policy=t.lifecycle_policy,
             repository_policy=t.repository_policy,
             resource_tags=tuple(sorted(t.resource_tags.items())),
-            custom_role_arn=t.custom_role_arn,
+            custom_role_arn=None,
             entry=i,
+            exclusion_filters=tuple(
+                (f.filter, f.filter_type) for f in t.image_tag_mutability_exclusion_filters
+            ),
         )
         for k, name in enumerate(t.accounts):
             regions = t.regions if t.regions is not None else sorted(receives.get(name, ()))
@@ -208,6 +220,8 @@ def _compile_templates(
                         "add 'regions: [...]'",
                     )
                 )
+            account = spec.accounts[name]
+            role = t.custom_role_arn and expand_role(t.custom_role_arn, name, account.id)
             for region in regions:
                 reg = registries[(name, region)]
                 clash = next((x for x in reg.templates if x.prefix == t.prefix), None)
@@ -220,8 +234,60 @@ def _compile_templates(
                         )
                     )
                     continue
-                reg.templates.append(template)
+                key = _kms_key_for(t.encryption.kms_key, region, i, issues)
+                reg.templates.append(replace(template, kms_key=key, custom_role_arn=role))
+        _check_unused_keys(t.encryption.kms_key, t, receives, i, issues)
         _check_template_sizes(t.lifecycle_policy, t.repository_policy, i, issues)
+
+
+def _kms_key_for(
+    key: str | Mapping[str, str] | None, region: str, i: int, issues: list[Issue]
+) -> str | None:
+    """The template's KMS key for one Region: ECR encrypts with a key of the repository's Region,
+    so a template in several Regions gives a key per Region (kms_key: {REGION: ARN})."""
+    path: SpecPath = ("creation_templates", i, "encryption", "kms_key")
+    if isinstance(key, Mapping):
+        if region not in key:
+            issues.append(
+                Issue(
+                    path, f"no key for {region}, one of the template's Regions; add '{region}: ARN'"
+                )
+            )
+        return key.get(region)
+    if key is not None and kms_region(key) not in (None, region):
+        issues.append(
+            Issue(
+                path,
+                f"the key is in {kms_region(key)}, but the template is also created in {region}; "
+                "ECR encrypts with a key of the repository's own Region. Give one key per Region: "
+                "kms_key: {REGION: ARN, ...}",
+            )
+        )
+    return key
+
+
+def _check_unused_keys(
+    key: str | Mapping[str, str] | None,
+    t: SpecTemplate,
+    receives: Mapping[str, list[str]],
+    i: int,
+    issues: list[Issue],
+) -> None:
+    if not isinstance(key, Mapping):
+        return
+    used = (
+        set(t.regions)
+        if t.regions is not None
+        else {r for name in t.accounts for r in receives.get(name, ())}
+    )
+    issues.extend(
+        Issue(
+            ("creation_templates", i, "encryption", "kms_key", region),
+            f"{region} is not one of the template's Regions; this key is never used",
+            Severity.WARNING,
+        )
+        for region in sorted(set(key) - used)
+    )
 
 
 def _check_template_sizes(
@@ -234,11 +300,13 @@ def _check_template_sizes(
         ("lifecycle_policy", lifecycle, limits.LIFECYCLE_POLICY_MAX_LENGTH),
         ("repository_policy", repository, limits.REPOSITORY_POLICY_MAX_LENGTH),
     ):
-        if doc is not None and len(compact_json(doc)) > limit.value:
+        size = 0 if doc is None else len(sent_json(doc))
+        if size > limit.value:
             issues.append(
                 Issue(
                     ("creation_templates", i, key),
-                    f"{len(compact_json(doc)):,} characters; at most {limit.value:,} {limit.what}",
+                    f"{size:,} characters as the provider sends it (`<`, `>` and `&` count 6 "
+                    f"each); at most {limit.value:,} {limit.what}",
                 )
             )
 
@@ -253,7 +321,7 @@ def _check_registry(state: RegistryState, reg: _Registry, issues: list[Issue]) -
                 Issue(
                     ("replication", rules[lim.value].entry),
                     f"registry {state.label} gets {len(rules)} rules ({entries}); at most "
-                    f"{lim.value} {lim.what} ({lim.source}). Merge entries that share destinations",
+                    f"{lim.value} {lim.what}: {lim.why()}. Merge entries that share destinations",
                 )
             )
         unique: dict[Destination, int] = {}
@@ -276,7 +344,7 @@ def _check_registry(state: RegistryState, reg: _Registry, issues: list[Issue]) -
                     Issue(
                         ("replication", rule.entry, "to"),
                         f"the rule for {state.label} has {len(rule.destinations)} destinations; at "
-                        f"most {per_rule.value} {per_rule.what} ({per_rule.source})",
+                        f"most {per_rule.value} {per_rule.what}: {per_rule.why()}",
                     )
                 )
         lim = limits.UNIQUE_DESTINATIONS_PER_REGISTRY
@@ -291,7 +359,7 @@ def _check_registry(state: RegistryState, reg: _Registry, issues: list[Issue]) -
             )
     policy = state.registry_policy()
     if policy is not None:
-        size = len(compact_json(policy))
+        size = len(sent_json(policy))
         lim = limits.REGISTRY_POLICY_MAX_LENGTH
         if size > lim.value:
             path = reg.source_paths[0] if reg.source_paths else ("registry_policies", state.account)
@@ -300,8 +368,9 @@ def _check_registry(state: RegistryState, reg: _Registry, issues: list[Issue]) -
                     path,
                     f"the registry policy of {state.label} would be {size:,} characters (grants for "
                     f"{len(state.grant_sources)} source accounts and {len(state.extra_statements)} "
-                    f"extra statements); the API allows at most {lim.value:,}. Split the sources "
-                    "across more destination Regions or accounts",
+                    f"extra statements); the API allows at most {lim.value:,}, counted on the JSON "
+                    "the provider sends (where `<`, `>` and `&` take 6 characters each). Split the "
+                    "sources across more destination Regions or accounts",
                 )
             )
 

@@ -17,6 +17,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from tfgen.grants import denials
 from tfgen.state import CreationTemplate, DesiredState
 
 FORMATS = ("text", "markdown", "mermaid", "dot")
@@ -60,6 +61,32 @@ class Edge:
 
 
 @dataclass(frozen=True, slots=True)
+class Blocked:
+    """A Deny statement of the registry's own policy that takes replication away from a source."""
+
+    account: str
+    account_id: str
+    statement: str  # "'Sid'" or "statements[k]"
+    actions: tuple[str, ...]
+    conditional: bool
+
+    @property
+    def blocks_replication(self) -> bool:
+        return "ecr:ReplicateImage" in self.actions and not self.conditional
+
+    def words(self) -> str:
+        who = f"{self.account} ({self.account_id})"
+        if self.conditional:
+            return (
+                f"Deny {self.statement} may block {', '.join(self.actions)} for {who}, "
+                "depending on its Condition or principal"
+            )
+        if self.blocks_replication:
+            return f"Deny {self.statement} blocks replication from {who}"
+        return f"Deny {self.statement} stops {who} creating repositories (they must exist already)"
+
+
+@dataclass(frozen=True, slots=True)
 class Grant:
     """The registry policy of a destination registry: the sources it lets replicate into it, and
     the statements of the user's own it carries."""
@@ -67,6 +94,13 @@ class Grant:
     registry: Registry
     sources: tuple[tuple[str, str], ...]  # (account name, account id), sorted by id
     extra_sids: tuple[str, ...]
+    blocked: tuple[Blocked, ...] = ()  # the grant's sources that a Deny of the policy overrides
+
+    @property
+    def replicating(self) -> tuple[tuple[str, str], ...]:
+        """The sources that can replicate: granted and not blocked by a Deny."""
+        out = {b.account_id for b in self.blocked if b.blocks_replication}
+        return tuple(s for s in self.sources if s[1] not in out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +138,17 @@ def explain(state: DesiredState, source: str | None = None) -> Explanation:
     def registry(account_id: str, region: str) -> Registry:
         return Registry(names_by_id.get(account_id, account_id), account_id, region)
 
+    blocked: dict[tuple[str, str], list[Blocked]] = {}
+    for found in denials(state):
+        blocked.setdefault(found.registry.key, []).append(
+            Blocked(
+                names_by_id.get(found.source_id, found.source_id),
+                found.source_id,
+                found.sid,
+                found.actions,
+                found.conditional,
+            )
+        )
     edges: list[Edge] = []
     grants: list[Grant] = []
     templates: list[Template] = []
@@ -122,6 +167,7 @@ def explain(state: DesiredState, source: str | None = None) -> Explanation:
                     here,
                     tuple((names_by_id.get(i, i), i) for i in reg.grant_sources),
                     tuple(str(s.get("Sid", "(no Sid)")) for s in reg.extra_statements),
+                    tuple(blocked.get(reg.key, ())),
                 )
             )
         templates.extend(Template(here, t) for t in reg.creation_templates)
@@ -196,11 +242,14 @@ def source_sentences(expl: Explanation) -> list[str]:
 def grant_sentence(grant: Grant) -> str:
     reg = grant.registry
     parts = []
-    if grant.sources:
-        who = _and_list([f"{name} ({i})" for name, i in grant.sources])
+    if grant.replicating:
+        who = _and_list([f"{name} ({i})" for name, i in grant.replicating])
         parts.append(f"{reg.label} lets {who} replicate into it")
+    elif grant.sources:
+        parts.append(f"{reg.label} lets no source account replicate into it")
     else:
         parts.append(f"{reg.label} grants no source account")
+    parts.extend(b.words() for b in grant.blocked)
     if grant.extra_sids:
         noun = "statement" if len(grant.extra_sids) == 1 else "statements"
         parts.append(
@@ -218,6 +267,8 @@ def _prefix_words(prefix: str) -> str:
 
 def template_settings(t: CreationTemplate) -> list[str]:
     settings = [f"{t.image_tag_mutability} image tags"]
+    if t.exclusion_filters:
+        settings.append("except tags matching " + _or_list([f for f, _ in t.exclusion_filters]))
     encryption = t.encryption_type + (f" with {t.kms_key}" if t.kms_key else "")
     settings.append(f"encryption {encryption}")
     if t.lifecycle_policy is not None:
@@ -289,11 +340,16 @@ def grant_rows(expl: Explanation) -> list[tuple[str, str, str, str]]:
         (
             g.registry.label,
             g.registry.account_id,
-            "\n".join(f"{n} ({i})" for n, i in g.sources) or "-",
+            "\n".join(_source_cell(g, n, i) for n, i in g.sources) or "-",
             ", ".join(g.extra_sids) or "-",
         )
         for g in expl.grants
     ]
+
+
+def _source_cell(grant: Grant, name: str, account_id: str) -> str:
+    notes = [b.statement for b in grant.blocked if b.account_id == account_id]
+    return f"{name} ({account_id})" + (f" [Deny {', '.join(notes)}]" if notes else "")
 
 
 def template_rows(expl: Explanation) -> list[tuple[str, str, str, str]]:
@@ -524,6 +580,16 @@ def to_json(expl: Explanation, warnings: Sequence[Any] = ()) -> dict[str, Any]:
                 "registry": _registry_json(g.registry),
                 "sources": [{"account": n, "account_id": i} for n, i in g.sources],
                 "extra_statement_sids": list(g.extra_sids),
+                "denied": [
+                    {
+                        "account": b.account,
+                        "account_id": b.account_id,
+                        "statement": b.statement,
+                        "actions": list(b.actions),
+                        "conditional": b.conditional,
+                    }
+                    for b in g.blocked
+                ],
                 "text": grant_sentence(g),
             }
             for g in expl.grants

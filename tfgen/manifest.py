@@ -315,7 +315,8 @@ def path_problem(rel: Any, *, top: str | None = None) -> str | None:
     if not isinstance(rel, str):
         return f"expected a path (a string), got {_kind(rel)}"
     shown = repr(rel)
-    if rel.startswith("/") or re.match(r"[A-Za-z]:", rel):
+    drive = rel[:1].isascii() and rel[:1].isalpha() and rel[1:2] == ":"  # C:... on Windows
+    if rel.startswith("/") or drive:
         return f"{shown} is absolute; every path must be relative to the tree"
     if "\\" in rel:
         return f"{shown} holds a backslash; paths use '/'"

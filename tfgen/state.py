@@ -64,6 +64,7 @@ class CreationTemplate:
     resource_tags: tuple[tuple[str, str], ...]
     custom_role_arn: str | None
     entry: int
+    exclusion_filters: tuple[tuple[str, str], ...] = ()  # (filter, filter type), in spec order
 
     def to_api(self) -> dict[str, Any]:
         """CreateRepositoryCreationTemplate request shape (policies as JSON text, as the API takes them)."""
@@ -76,6 +77,10 @@ class CreationTemplate:
             "imageTagMutability": self.image_tag_mutability,
             "encryptionConfiguration": enc,
         }
+        if self.exclusion_filters:
+            out["imageTagMutabilityExclusionFilters"] = [
+                {"filter": f, "filterType": kind} for f, kind in self.exclusion_filters
+            ]
         if self.description is not None:
             out["description"] = self.description
         if self.resource_tags:
@@ -204,5 +209,30 @@ class DesiredState:
 
 
 def compact_json(value: Any) -> str:
-    """JSON as the AWS provider sends it: compact, keys sorted (Go's encoding/json)."""
+    """Compact JSON with keys sorted: the canonical text tfgen compares and hashes."""
     return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+# Go's encoding/json (the provider normalises every policy with it) and Terraform's jsonencode
+# escape these; other non-ASCII characters stay UTF-8.
+_GO_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def sent_json(value: Any) -> str:
+    """The JSON text the AWS provider sends for a policy document: compact, keys sorted, and
+    `<`, `>`, `&`, U+2028 and U+2029 escaped as Go's encoding/json writes them. The API's length
+    limits apply to this text, counted in characters."""
+    return compact_json(_go_numbers(value)).translate(_GO_ESCAPES)
+
+
+def _go_numbers(value: Any) -> Any:
+    """Floats that hold an integer as Go writes them (14.0 → 14)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _go_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_go_numbers(v) for v in value]
+    return value

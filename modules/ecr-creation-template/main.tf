@@ -7,6 +7,7 @@ locals {
 locals {
   # ECR accepts only a role of the registry's own account.
   custom_role_account_id = var.custom_role_arn == null ? null : split(":", var.custom_role_arn)[4]
+  with_exclusion         = endswith(var.image_tag_mutability, "_WITH_EXCLUSION")
 }
 
 resource "aws_ecr_repository_creation_template" "this" {
@@ -28,6 +29,12 @@ resource "aws_ecr_repository_creation_template" "this" {
     precondition {
       condition     = local.custom_role_account_id == null || local.custom_role_account_id == local.account_id
       error_message = "custom_role_arn must be a role in the registry's own account."
+    }
+
+    precondition {
+      # The exclusion-filter block exists from hashicorp/aws 6.10; this module supports >= 5.61.
+      condition     = !local.with_exclusion && length(var.image_tag_mutability_exclusion_filters) == 0
+      error_message = "*_WITH_EXCLUSION tag mutability and exclusion filters need hashicorp/aws >= 6.10: use module ecr-creation-template-exclusions."
     }
   }
 }

@@ -1,13 +1,12 @@
 data "aws_partition" "current" {}
 
-data "aws_region" "current" {}
-
 data "aws_caller_identity" "current" {}
 
 locals {
-  # `name` rather than `region`: the attribute that exists in every provider version this module allows.
+  # The Region comes in as a variable: the aws_region data source's `name` warns in provider 6.x and
+  # its replacement `region` does not exist in 5.x.
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
+  region     = var.region
   account_id = data.aws_caller_identity.current.account_id
 }
 

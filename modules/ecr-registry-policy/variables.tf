@@ -1,3 +1,14 @@
+variable "region" {
+  description = "Region of the registry, as the stack's provider is configured (the module reads no Region data source, whose `name` attribute is deprecated in provider 6.x)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$", var.region))
+    error_message = "region must be a Region name such as us-east-1."
+  }
+}
+
 variable "source_account_ids" {
   description = "AWS account IDs allowed to replicate into this registry. They share one statement (`grant_sid`), sorted and de-duplicated, so hundreds of accounts fit the 10,240-character policy limit."
   type        = list(string)

@@ -47,9 +47,9 @@ def rule_key(rule: Mapping[str, Any]) -> RuleKey:
 
 def principal_account(value: str) -> str | None:
     """The account id of an account principal (id or root ARN), else None."""
-    if _ACCOUNT_ID.match(value):
+    if _ACCOUNT_ID.fullmatch(value):
         return value
-    match = _ROOT_ARN.match(value)
+    match = _ROOT_ARN.fullmatch(value)
     return match.group(1) if match else None
 
 
@@ -64,7 +64,7 @@ def _principal(value: Any, partition: str) -> Any:
         if kind == "AWS":
             items = [
                 f"arn:{partition}:iam::{m}:root"
-                if isinstance(m, str) and _ACCOUNT_ID.match(m)
+                if isinstance(m, str) and _ACCOUNT_ID.fullmatch(m)
                 else m
                 for m in items
             ]
@@ -139,6 +139,15 @@ def policy_document(value: Any, partition: str) -> Any:
     }
 
 
+def exclusion_filters(api: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A template's tag-mutability exclusion filters as sorted (filter, type) pairs."""
+    return sorted(
+        (str(f.get("filter")), str(f.get("filterType", "WILDCARD")))
+        for f in api.get("imageTagMutabilityExclusionFilters") or []
+        if isinstance(f, Mapping)
+    )
+
+
 def template(api: Mapping[str, Any], partition: str) -> dict[str, Any]:
     """A creation template (request or DescribeRepositoryCreationTemplates shape) in canonical form."""
     enc = api.get("encryptionConfiguration") or {}
@@ -148,9 +157,10 @@ def template(api: Mapping[str, Any], partition: str) -> dict[str, Any]:
     return {
         "prefix": api.get("prefix"),
         "description": api.get("description") or None,
-        "appliedFor": sorted(api.get("appliedFor") or []),
+        # A set to ECR and the provider: a repeated value is no difference.
+        "appliedFor": sorted(set(api.get("appliedFor") or [])),
         "imageTagMutability": api.get("imageTagMutability") or "MUTABLE",
-        "imageTagMutabilityExclusionFilters": api.get("imageTagMutabilityExclusionFilters") or None,
+        "imageTagMutabilityExclusionFilters": exclusion_filters(api) or None,
         "encryptionType": enc.get("encryptionType") or "AES256",
         "kmsKey": enc.get("kmsKey") or None,
         "resourceTags": sorted((t["Key"], t["Value"]) for t in tags),
@@ -166,6 +176,7 @@ __all__ = [
     "Destination",
     "RuleKey",
     "as_list",
+    "exclusion_filters",
     "policy_document",
     "principal_account",
     "rule_destinations",

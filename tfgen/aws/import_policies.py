@@ -16,6 +16,7 @@ from typing import Any
 from tfgen.aws import canonical
 from tfgen.aws.live import LiveRegistry
 from tfgen.errors import TfgenError
+from tfgen.spec import policy
 from tfgen.state import GRANT_SID, POLICY_VERSION, compact_json
 
 _GRANT_KEYS = {"Sid", "Effect", "Principal", "Action", "Resource"}
@@ -91,7 +92,7 @@ def _extra_statements(
                 f"grant is kept as {RENAMED_SID}"
             )
             stmt = {**stmt, "Sid": RENAMED_SID}
-        extras.append(dict(stmt))
+        extras.append(_with_acceptances(dict(stmt), registry, sources, partition, notes))
     if grants and grants != [GRANT_SID]:
         notes.append(
             f"{label}: replication grant(s) {', '.join(grants)} become tfgen's single statement "
@@ -104,6 +105,29 @@ def _extra_statements(
             "replication fails today); tfgen's grant adds them"
         )
     return extras
+
+
+def _with_acceptances(
+    stmt: dict[str, Any],
+    registry: LiveRegistry,
+    sources: set[str],
+    partition: str,
+    notes: list[str],
+) -> dict[str, Any]:
+    """A live statement the spec would refuse without an opt-in gets `tfgen_accept`, with a note,
+    so the imported spec says out loud what the live policy already does."""
+    needed = policy.risky_shapes(stmt)
+    arn = f"arn:{partition}:ecr:{registry.region}:{registry.account_id}:repository/"
+    if any(policy.denial(stmt, s, partition, arn, [""]) for s in sorted(sources)):
+        needed.append("denies_replication")
+    if not needed:
+        return stmt
+    notes.append(
+        f"{registry.label}: statement {stmt.get('Sid') or '(no Sid)'} is "
+        + " and ".join(policy.ACCEPTANCES[n] for n in needed)
+        + f"; kept with 'tfgen_accept: [{', '.join(needed)}]' - review it"
+    )
+    return {**stmt, policy.ACCEPT_KEY: needed}
 
 
 def import_policies(

@@ -17,7 +17,7 @@ from tfgen.aws.sessions import Sessions
 from tfgen.aws.verify import compare
 from tfgen.compile import compile_loaded
 from tfgen.errors import TfgenError
-from tfgen.spec import SpecError, load_spec_text
+from tfgen.spec import SpecError, load_spec_text, placeholders
 from tfgen.spec import regions as known_regions
 from tfgen.state import AccountState
 
@@ -41,7 +41,7 @@ def parse_accounts(pairs: Sequence[str]) -> dict[str, str]:
     accounts: dict[str, str] = {}
     for pair in pairs:
         name, sep, account_id = pair.partition("=")
-        if not sep or not _NAME.match(name) or not _ID.match(account_id):
+        if not sep or not _NAME.fullmatch(name) or not _ID.fullmatch(account_id):
             raise TfgenError(
                 f"--account {pair!r}: write NAME=ID, e.g. prod=222222222222 (NAME: lowercase "
                 "letters, digits, '-' or '_'; ID: 12 digits)"
@@ -82,13 +82,12 @@ def account_states(
 def _role(template: str | None, name: str, account_id: str) -> str | None:
     if template is None:
         return None
-    try:
-        role = template.format(account=name, account_id=account_id)
-    except (KeyError, IndexError, ValueError):
+    if placeholders.problem(template, ("account", "account_id")) is not None:
         raise TfgenError(
             f"--role-arn {template!r}: the only placeholders are {{account_id}} and {{account}}"
-        ) from None
-    if not re.match(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/", role):
+        )
+    role = placeholders.fill(template, {"account": name, "account_id": account_id})
+    if not re.fullmatch(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+", role):
         raise TfgenError(
             f"--role-arn {template!r} gives {role!r}, not a role ARN like "
             "'arn:aws:iam::{account_id}:role/NAME'"

@@ -38,11 +38,14 @@ def spec_template(api: Mapping[str, Any], label: str, notes: list[str]) -> dict[
         out["resource_tags"] = {t["Key"]: t["Value"] for t in tags}
     if api.get("customRoleArn"):
         out["custom_role_arn"] = api["customRoleArn"]
-    if api.get("imageTagMutabilityExclusionFilters"):
-        notes.append(
-            f"{label}: template '{api['prefix']}' has imageTagMutabilityExclusionFilters, "
-            "which spec v1 cannot express; they are left out"
-        )
+    filters = api.get("imageTagMutabilityExclusionFilters") or []
+    if filters:
+        out["image_tag_mutability_exclusion_filters"] = [
+            f["filter"]
+            if f.get("filterType", "WILDCARD") == "WILDCARD"
+            else {"filter": f["filter"], "filter_type": f["filterType"]}
+            for f in filters
+        ]
     return out
 
 

@@ -73,7 +73,7 @@ def spec_targets(spec_file: Path) -> tuple[Spec, tuple[str, ...]]:
             key = target_key(endpoint)
             if key is None:
                 continue
-            if endpoint.organizational_unit is not None and not re.match(OU_PATTERN, key):
+            if endpoint.organizational_unit is not None and not re.fullmatch(OU_PATTERN, key):
                 path = ("replication", i, *where, "organizational_unit")
                 issues.append(
                     document.positions.issue(

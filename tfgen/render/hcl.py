@@ -2,40 +2,72 @@
 
 fmt aligns the `=` of consecutive single-line attributes (a multi-line value or a blank line ends
 the run); everything here follows that rule so rendered files need no formatter.
+
+Every user string reaches a rendered file through `string` (a quoted template), `key` (an object
+key) or `comment` (the text after a `#`); none of them lets the text end its token or its line.
+A bare name goes through `name`, which refuses anything but an identifier.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INLINE_MAX = 100
 INDENT = "  "
-
+# An object key HCL would read as something else: the literals, and `for`/`if`/`in`, which start
+# or shape a for-expression (`{for = 1}` parses as `{for ...}`; hashicorp/hcl hclsyntax spec).
+_KEYWORDS = frozenset({"null", "true", "false", "for", "if", "in"})
 
 _NEEDS_ESCAPE = re.compile(r'[\\"\n\r\t]|\$\{|%\{')
+_SIMPLE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _unicode_escape(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def string(value: str) -> str:
-    if not _NEEDS_ESCAPE.search(value):
+    """A quoted HCL string. Control and other invisible characters (ESC, U+202E, U+2028, ...)
+    are written as \\u escapes: Terraform reads the same string, and a reviewer sees them."""
+    if not _NEEDS_ESCAPE.search(value) and value.isprintable():
         return f'"{value}"'
-    escaped = (
-        value.replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        .replace("\t", "\\t")
-        .replace("${", "$${")
-        .replace("%{", "%%{")
-    )
+    out = []
+    for char in value:
+        simple = _SIMPLE_ESCAPES.get(char)
+        if simple is not None:
+            out.append(simple)
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(_unicode_escape(char))
+    escaped = "".join(out).replace("${", "$${").replace("%{", "%%{")
     return f'"{escaped}"'
 
 
+def comment(text: str) -> str:
+    """Text to follow a `#`: a line break (LF, CR, NEL, U+2028/9), any other control or invisible
+    character, and `*/` are written visibly, so nothing in it can end the comment or its line."""
+    if text.isprintable() and "*/" not in text:
+        return text
+    visible = "".join(c if c.isprintable() else _unicode_escape(c) for c in text)
+    return visible.replace("*/", "* /")
+
+
 def key(name: str) -> str:
-    return name if _IDENT.match(name) and name not in ("null", "true", "false") else string(name)
+    return name if _IDENT.fullmatch(name) and name not in _KEYWORDS else string(name)
+
+
+def name(text: str) -> str:
+    """A name written bare (a provider alias in `aws.NAME`): it must be an identifier already."""
+    if not _IDENT.fullmatch(text):
+        raise ValueError(f"{text!r} is not an HCL identifier")
+    return text
 
 
 def identifier(text: str) -> str:
@@ -67,7 +99,11 @@ def _scalar(value: Any) -> str | None:
         return "null"
     if kind is bool:
         return "true" if value else "false"
-    if kind is int or kind is float:
+    if kind is int:
+        return repr(value)
+    if kind is float:
+        if not math.isfinite(value):
+            raise ValueError(f"HCL has no number {value!r}; the spec checks refuse it")
         return repr(value)
     if isinstance(value, Ref):
         return value.text

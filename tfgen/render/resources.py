@@ -17,7 +17,12 @@ def data_dir(name: str) -> Path:
     raise FileNotFoundError(f"tfgen's {name}/ directory is missing from this installation")
 
 
-MODULE_NAMES = ("ecr-creation-template", "ecr-registry-policy", "ecr-replication")
+MODULE_NAMES = (
+    "ecr-creation-template",
+    "ecr-creation-template-exclusions",
+    "ecr-registry-policy",
+    "ecr-replication",
+)
 
 
 @cache

@@ -22,6 +22,8 @@ def environment() -> jinja2.Environment:
         autoescape=False,  # HCL, not HTML: values are escaped by the hcl filters
     )
     env.filters["hcl_string"] = hcl.string
+    env.filters["hcl_comment"] = hcl.comment
+    env.filters["hcl_name"] = hcl.name
     env.filters["hcl_value"] = hcl.value
     env.filters["hcl_attrs"] = hcl.attributes
     return env

@@ -6,33 +6,33 @@ Limits that need the per-registry view (rules, destinations, policy size) are ch
 
 from __future__ import annotations
 
+import math
 import re
-import string
 from collections.abc import Iterable
 from typing import Any
 
 from tfgen import limits
-from tfgen.spec import regions
+from tfgen.spec import arns, placeholders, regions, terraform_version
+from tfgen.spec.backend import check_backend
 from tfgen.spec.issues import Issue, Severity, SpecPath, did_you_mean
+from tfgen.spec.load import MAX_DEPTH
 from tfgen.spec.model import Endpoint, Spec
+from tfgen.spec.policy import statement_issues
+from tfgen.spec.provider import provider_issues
+from tfgen.spec.templates import template_issues
 
 _ACCOUNT_ID = re.compile(limits.ACCOUNT_ID_PATTERN)
 _FILTER = re.compile(limits.FILTER_PATTERN)
 _PREFIX = re.compile(limits.TEMPLATE_PREFIX_PATTERN)
-_KMS_KEY = re.compile(limits.KMS_KEY_PATTERN)
-_ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$")
 _SID = re.compile(r"^[A-Za-z0-9]*$")
-_STATEMENT_KEYS = {
-    "Sid",
-    "Effect",
-    "Principal",
-    "NotPrincipal",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-}
+# A replication name is written into comments of the rendered Terraform and into reports: a label,
+# never a line break or markup. '/' joins the names of entries an Organizations target expands to.
+_ENTRY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._:/()+=,@-]{0,127}")
+ENTRY_NAME_RULE = (
+    "1 to 128 letters, digits, spaces and . _ - : / ( ) + = , @, starting with a letter or digit"
+)
+# Free-form JSON (policies, statements) larger than this cannot fit ECR's 30,720-character limit.
+_MAX_JSON_NODES = 50_000
 # Under registry policy scope V1 only these are allowed (ECR User Guide, registry permissions).
 _V1_ACTIONS = {
     "ecr:ReplicateImage",
@@ -59,7 +59,14 @@ def check_spec(spec: Spec, grant_sid: str) -> list[Issue]:
     for i, entry in enumerate(spec.replication):
         base: SpecPath = ("replication", i)
         if entry.name is not None:
-            if entry.name in first:
+            if not _ENTRY_NAME.fullmatch(entry.name):
+                _error(
+                    issues,
+                    (*base, "name"),
+                    f"name {entry.name!r} must be {ENTRY_NAME_RULE} (it is written into comments "
+                    "of the rendered Terraform)",
+                )
+            elif entry.name in first:
                 _error(
                     issues,
                     (*base, "name"),
@@ -80,7 +87,58 @@ def check_spec(spec: Spec, grant_sid: str) -> list[Issue]:
         _check_filters(entry.filters, (*base, "filters"), issues)
     _check_registry_policies(spec, grant_sid, issues)
     _check_templates(spec, issues)
+    _check_documents(spec, issues)
+    issues.extend(provider_issues(spec))
     return issues
+
+
+def _check_documents(spec: Spec, issues: list[Issue]) -> None:
+    """The free-form parts (statements, template policies) are JSON: they reach jsonencode()."""
+    for name, policy in spec.registry_policies.items():
+        for k, statement in enumerate(policy.statements):
+            _check_json(statement, ("registry_policies", name, "statements", k), issues)
+    for i, template in enumerate(spec.creation_templates):
+        for key in ("lifecycle_policy", "repository_policy"):
+            document = getattr(template, key)
+            if document is not None:
+                _check_json(document, ("creation_templates", i, key), issues)
+
+
+def _json_problem(value: Any) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value!r} is not a finite number; JSON and Terraform have no infinity or NaN"
+    if value is None or isinstance(value, str | bool | int | float | list | dict):
+        return None
+    return (
+        f"a {type(value).__name__} is not JSON data (text, numbers, true/false, null, lists "
+        "and mappings)"
+    )
+
+
+def _check_json(document: Any, path: SpecPath, issues: list[Issue]) -> None:
+    """Report the first value of a free-form document that JSON (and HCL) cannot hold."""
+    todo: list[tuple[SpecPath, Any]] = [(path, document)]
+    seen = 0
+    while todo:
+        where, value = todo.pop()
+        seen += 1
+        problem = _json_problem(value)
+        if problem is None and seen > _MAX_JSON_NODES:
+            problem = f"more than {_MAX_JSON_NODES:,} values; ECR's policy limits are far smaller"
+            where = path
+        elif problem is None and len(where) > MAX_DEPTH:
+            problem = f"nested more than {MAX_DEPTH} levels deep"
+        if problem is not None:
+            _error(issues, where, problem)
+            return
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    _error(issues, where, f"key {k!r} is not text; JSON keys are strings")
+                    return
+                todo.append(((*where, k), v))
+        elif isinstance(value, list):
+            todo.extend(((*where, n), v) for n, v in enumerate(value))
 
 
 def _check_accounts(spec: Spec, issues: list[Issue]) -> None:
@@ -94,7 +152,7 @@ def _check_accounts(spec: Spec, issues: list[Issue]) -> None:
     owner: dict[str, str] = {}
     for name, account in spec.accounts.items():
         path: SpecPath = ("accounts", name)
-        if not _ACCOUNT_ID.match(account.id):
+        if not _ACCOUNT_ID.fullmatch(account.id):
             _error(
                 issues,
                 (*path, "id"),
@@ -125,17 +183,18 @@ def _check_accounts(spec: Spec, issues: list[Issue]) -> None:
 def _check_role_arn(
     template: str, name: str, account_id: str, partition: str, path: SpecPath, issues: list[Issue]
 ) -> None:
-    bad = _unknown_fields(template, {"account", "account_id"})
-    if bad:
-        _error(issues, path, f"unknown placeholder {{{bad}}}; use {{account_id}} or {{account}}")
+    bad = placeholders.problem(template, ("account", "account_id"))
+    if bad is not None:
+        _error(issues, path, f"{bad}; use {{account_id}} or {{account}}")
         return
-    arn = template.format(account=name, account_id=account_id)
-    match = _ROLE_ARN.match(arn)
+    arn = placeholders.fill(template, {"account": name, "account_id": account_id})
+    match = arns.role_arn(arn)
     if not match:
         _error(
             issues,
             path,
-            f"{arn!r} is not an IAM role ARN like 'arn:{partition}:iam::{account_id}:role/NAME'",
+            f"{arn!r} is not an IAM role ARN like 'arn:{partition}:iam::{account_id}:role/NAME' "
+            "(ASCII letters, digits and +=,.@_-/)",
         )
     elif match.group(1) != partition:
         _error(
@@ -146,49 +205,15 @@ def _check_role_arn(
         )
 
 
-def _unknown_fields(template: str, allowed: set[str]) -> str | None:
-    try:
-        for _, field, _, _ in string.Formatter().parse(template):
-            if field is not None and field not in allowed:
-                return field
-    except ValueError:
-        return "unbalanced braces"
-    return None
-
-
 def _check_defaults(spec: Spec, issues: list[Issue]) -> None:
     backend = spec.defaults.backend
-    if backend is None:
-        return
-    path: SpecPath = ("defaults", "backend", "s3", "key")
-    bad = _unknown_fields(backend.s3.key, {"account", "account_id", "stack"})
-    if bad:
-        _error(
-            issues,
-            path,
-            f"unknown placeholder {{{bad}}}; use {{account}}, {{account_id}} or {{stack}}",
-        )
-    elif "{account" not in backend.s3.key or "{stack}" not in backend.s3.key:
-        _error(
-            issues,
-            path,
-            "the state key must contain {account} (or {account_id}) and {stack}, "
-            "or every stack would share one state file",
-        )
-    region = backend.s3.region
-    if regions.partition_of(region) is None:
-        _error(
-            issues,
-            ("defaults", "backend", "s3", "region"),
-            f"unknown Region {region!r}" + did_you_mean(region, _all_regions()),
-        )
-
-
-def _all_regions() -> set[str]:
-    out: set[str] = set()
-    for p in regions.partitions():
-        out |= regions.ecr_regions(p)
-    return out
+    if backend is not None:
+        issues.extend(check_backend(backend.s3))
+    constraint = spec.defaults.terraform.required_version
+    if constraint is not None:
+        bad = terraform_version.problem(constraint, terraform_version.features(spec))
+        if bad is not None:
+            _error(issues, ("defaults", "terraform", "required_version"), bad)
 
 
 def _account_partition(spec: Spec, name: str | None) -> str | None:
@@ -292,14 +317,14 @@ def _check_filters(filters: list[str], path: SpecPath, issues: list[Issue]) -> N
                 f"filter {value!r} has {len(value)} {chars}; a filter has "
                 f"{limits.FILTER_MIN_LENGTH.value} to {limits.FILTER_MAX_LENGTH.value}",
             )
-        elif value != value.lower() and _FILTER.match(value.lower()):
+        elif value != value.lower() and _FILTER.fullmatch(value.lower()):
             _error(
                 issues,
                 where,
                 f"filter {value!r} has uppercase letters; repository names are "
                 f"lowercase, did you mean '{value.lower()}'?",
             )
-        elif not _FILTER.match(value):
+        elif not _FILTER.fullmatch(value):
             hint = " (filters are plain prefixes: drop the '*')" if "*" in value else ""
             _error(
                 issues,
@@ -333,33 +358,24 @@ def _check_registry_policies(spec: Spec, grant_sid: str, issues: list[Issue]) ->
             )
         sids: dict[str, int] = {}
         for k, statement in enumerate(policy.statements):
-            _check_statement(statement, (*path, "statements", k), grant_sid, sids, k, issues)
+            where = (*path, "statements", k)
+            partition = _account_partition(spec, name) or "aws"
+            _check_statement(statement, where, partition, grant_sid, sids, k, issues)
 
 
 def _check_statement(
     statement: dict[str, Any],
     path: SpecPath,
+    partition: str,
     grant_sid: str,
     sids: dict[str, int],
     index: int,
     issues: list[Issue],
 ) -> None:
-    unknown = sorted(set(statement) - _STATEMENT_KEYS)
-    if unknown:
-        _error(
-            issues,
-            (*path, unknown[0]),
-            f"unknown statement key '{unknown[0]}'" + did_you_mean(unknown[0], _STATEMENT_KEYS),
-        )
-    if statement.get("Effect") not in ("Allow", "Deny"):
-        _error(issues, (*path, "Effect"), "'Effect' must be 'Allow' or 'Deny'")
-    if "Action" not in statement and "NotAction" not in statement:
-        _error(issues, path, "a statement needs 'Action' (or 'NotAction')")
-    if "Principal" not in statement and "NotPrincipal" not in statement:
-        _error(issues, path, "a registry policy statement needs 'Principal'")
+    issues.extend(statement_issues(statement, path, partition))
     sid = statement.get("Sid")
     if sid is not None:
-        if not isinstance(sid, str) or not _SID.match(sid):
+        if not isinstance(sid, str) or not _SID.fullmatch(sid):
             _error(issues, (*path, "Sid"), f"Sid {sid!r} must contain only letters and digits")
         elif sid == grant_sid:
             _error(
@@ -379,7 +395,11 @@ def _check_statement(
     actions = statement.get("Action", [])
     actions = [actions] if isinstance(actions, str) else actions
     if isinstance(actions, list):
-        extra = sorted(a for a in actions if isinstance(a, str) and a not in _V1_ACTIONS)
+        extra = sorted(
+            a
+            for a in actions
+            if isinstance(a, str) and a not in _V1_ACTIONS and a.lower().startswith(("ecr:", "*"))
+        )
         if extra:
             _warn(
                 issues,
@@ -398,7 +418,7 @@ def _check_templates(spec: Spec, issues: list[Issue]) -> None:
                     template.regions, _account_partition(spec, name), (*path, "regions"), issues
                 )
         prefix = template.prefix
-        if len(prefix) > limits.PREFIX_MAX_LENGTH.value or not _PREFIX.match(prefix):
+        if len(prefix) > limits.PREFIX_MAX_LENGTH.value or not _PREFIX.fullmatch(prefix):
             _error(
                 issues,
                 (*path, "prefix"),
@@ -412,12 +432,6 @@ def _check_templates(spec: Spec, issues: list[Issue]) -> None:
                 (*path, "encryption", "kms_key"),
                 "kms_key is used only with type KMS or KMS_DSSE",
             )
-        if enc.kms_key and not _KMS_KEY.match(enc.kms_key):
-            _error(
-                issues,
-                (*path, "encryption", "kms_key"),
-                f"{enc.kms_key!r} is not a KMS key ARN like 'arn:aws:kms:REGION:ACCOUNT:key/ID'",
-            )
         if (enc.type != "AES256" or template.resource_tags) and not template.custom_role_arn:
             _warn(
                 issues,
@@ -425,15 +439,7 @@ def _check_templates(spec: Spec, issues: list[Issue]) -> None:
                 "KMS encryption or resource tags need 'custom_role_arn' (a role in the "
                 "destination account that ECR assumes); without it repository creation can fail",
             )
-        if (
-            template.description
-            and len(template.description) > limits.TEMPLATE_DESCRIPTION_MAX_LENGTH.value
-        ):
-            _error(
-                issues,
-                (*path, "description"),
-                f"at most {limits.TEMPLATE_DESCRIPTION_MAX_LENGTH.value} characters",
-            )
+        issues.extend(template_issues(template, path, spec.accounts))
         for region in template.regions or ():
             if region in _RCT_UNSUPPORTED:
                 _warn(

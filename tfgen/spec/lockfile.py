@@ -17,6 +17,7 @@ from typing import Any
 from tfgen import limits
 from tfgen.constants import LOCK_FILE
 from tfgen.spec.issues import Issue, SpecError
+from tfgen.spec.load import MAX_BYTES
 from tfgen.spec.model import Endpoint, Spec
 
 LOCK_VERSION = 1
@@ -93,8 +94,14 @@ def read_lock(path: Path) -> OrgLock | None:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise _error(path, f"cannot read the lock file: {exc}") from None
+    if len(text) > MAX_BYTES:
+        raise _error(path, f"the lock file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
     try:
         data = json.loads(text)
+    except RecursionError:  # the C decoder gives up on deep nesting; no lock file is deep
+        raise _error(
+            path, "the lock file is nested too deeply; run 'tfgen lock --refresh'"
+        ) from None
     except json.JSONDecodeError as exc:
         raise SpecError(
             [
@@ -137,7 +144,7 @@ def parse_lock(data: Any, file: str) -> OrgLock:
         seen[account.spec_name] = account.id
     targets: dict[str, tuple[str, ...]] = {}
     for key, ids in targets_data.items():
-        if key != ORGANIZATION and not _OU.match(str(key)):
+        if key != ORGANIZATION and not _OU.fullmatch(str(key)):
             raise _error(file, f"unknown target {key!r}", ("targets", key))
         if not isinstance(ids, list) or not all(isinstance(i, str) and i in accounts for i in ids):
             raise _error(file, "every account id of a target must be listed under 'accounts'")
@@ -147,7 +154,7 @@ def parse_lock(data: Any, file: str) -> OrgLock:
 
 def _parse_account(account_id: Any, data: Any, file: str) -> LockedAccount:
     where = ("accounts", str(account_id))
-    if not isinstance(account_id, str) or not _ACCOUNT_ID.match(account_id):
+    if not isinstance(account_id, str) or not _ACCOUNT_ID.fullmatch(account_id):
         raise _error(file, f"{account_id!r} is not a 12-digit account id", where)
     if not isinstance(data, dict) or not all(
         isinstance(data.get(k), str) for k in ("name", "spec_name", "partition")
@@ -155,7 +162,7 @@ def _parse_account(account_id: Any, data: Any, file: str) -> LockedAccount:
         raise _error(
             file, "an account needs the strings 'name', 'spec_name' and 'partition'", where
         )
-    if not _NAME.match(data["spec_name"]):
+    if not _NAME.fullmatch(data["spec_name"]):
         raise _error(
             file,
             f"spec_name {data['spec_name']!r} must be lowercase letters, digits, '-' or '_'",

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    field_validator,
+)
 
 from tfgen.spec.issues import Issue, SpecPath, did_you_mean
 
@@ -36,7 +44,7 @@ class Backend(_Model):
 
 
 class TerraformSettings(_Model):
-    required_version: StrictStr = ">= 1.5.0"
+    required_version: StrictStr | None = None  # None: what the features in use need
     aws_provider_version: StrictStr = ">= 5.61, < 7.0"
 
 
@@ -85,7 +93,18 @@ class RegistryPolicy(_Model):
 
 class Encryption(_Model):
     type: Literal["AES256", "KMS", "KMS_DSSE"] = "AES256"
-    kms_key: StrictStr | None = None
+    kms_key: StrictStr | dict[StrictStr, StrictStr] | None = None  # an ARN, or Region → ARN
+
+
+def _exclusion_filter(value: Any) -> Any:
+    return (
+        {"filter": value} if isinstance(value, str) else value
+    )  # "latest*" is short for a WILDCARD
+
+
+class ExclusionFilter(_Model):
+    filter: StrictStr
+    filter_type: Literal["WILDCARD"] = "WILDCARD"
 
 
 class CreationTemplate(_Model):
@@ -99,6 +118,9 @@ class CreationTemplate(_Model):
     image_tag_mutability: Literal[
         "MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION"
     ] = "MUTABLE"
+    image_tag_mutability_exclusion_filters: list[
+        Annotated[ExclusionFilter, BeforeValidator(_exclusion_filter)]
+    ] = []
     encryption: Encryption = Encryption()
     lifecycle_policy: dict[str, Any] | None = None
     repository_policy: dict[str, Any] | None = None

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from tfgen.spec.issues import Issue, Severity, SpecPath
 from tfgen.spec.load import Positions
@@ -176,18 +177,30 @@ def _expand(
 
 
 def _remap(positions: Positions, origins: dict[SpecPath, _Origin]) -> ExpandedPositions:
-    """Marks of the expanded paths, copied from the paths they came from."""
-    marks = {p: m for p, m in positions.marks.items() if p[:1] != ("replication",) or len(p) == 1}
+    """Marks (and notes) of the expanded paths, copied from the paths they came from."""
+    return ExpandedPositions(
+        positions.file,
+        _moved(positions.marks, origins),
+        _moved(positions.notes, origins),
+        origins=dict(origins),
+    )
+
+
+_T = TypeVar("_T")
+
+
+def _moved(by_path: dict[SpecPath, _T], origins: dict[SpecPath, _Origin]) -> dict[SpecPath, _T]:
+    out = {p: m for p, m in by_path.items() if p[:1] != ("replication",) or len(p) == 1}
     # Shorter paths first: an endpoint's own marks then replace those copied with its entry.
     for new, (old, _) in sorted(origins.items(), key=lambda item: len(item[0])):
-        for path in [p for p in marks if p[: len(new)] == new]:
-            del marks[path]
-        marks.update(
+        for path in [p for p in out if p[: len(new)] == new]:
+            del out[path]
+        out.update(
             ((*new, *path[len(old) :]), mark)
-            for path, mark in positions.marks.items()
+            for path, mark in by_path.items()
             if path[: len(old)] == old
         )
-    return ExpandedPositions(positions.file, marks, dict(origins))
+    return out
 
 
 def slug(name: str) -> str:

@@ -19,6 +19,7 @@ variable "source_account_ids" {
 module "ecr_registry_policy" {
   source = "../../../modules/ecr-registry-policy"
 
+  region             = var.region
   source_account_ids = var.source_account_ids
   additional_statements_json = jsonencode([
     {

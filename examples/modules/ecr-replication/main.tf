@@ -21,6 +21,7 @@ data "aws_caller_identity" "current" {}
 module "ecr_replication" {
   source = "../../../modules/ecr-replication"
 
+  region = var.region
   rules = [
     {
       destinations = [

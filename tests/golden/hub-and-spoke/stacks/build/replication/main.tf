@@ -10,6 +10,7 @@ module "replication_us_east_1" {
     aws = aws.us_east_1
   }
 
+  region = "us-east-1"
   rules = [
     # replication[0] build-to-workloads → build/us-west-2, prod/us-east-1, prod/eu-west-1, staging/us-east-1
     {

@@ -10,6 +10,8 @@ module "registry_policy_eu_central_1" {
     aws = aws.eu_central_1
   }
 
+  region = "eu-central-1"
+
   source_account_ids = [
     "111111111111", # build
   ]

@@ -10,6 +10,8 @@ module "registry_policy_eu_west_1" {
     aws = aws.eu_west_1
   }
 
+  region = "eu-west-1"
+
   source_account_ids = [
     "111111111111", # build
   ]
@@ -22,6 +24,8 @@ module "registry_policy_us_east_1" {
   providers = {
     aws = aws.us_east_1
   }
+
+  region = "us-east-1"
 
   source_account_ids = [
     "111111111111", # build

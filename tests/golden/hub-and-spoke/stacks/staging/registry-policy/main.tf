@@ -10,6 +10,8 @@ module "registry_policy_us_east_1" {
     aws = aws.us_east_1
   }
 
+  region = "us-east-1"
+
   source_account_ids = [
     "111111111111", # build
   ]

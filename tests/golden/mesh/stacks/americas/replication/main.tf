@@ -10,6 +10,7 @@ module "replication_us_east_1" {
     aws = aws.us_east_1
   }
 
+  region = "us-east-1"
   rules = [
     # replication[0] americas-out → europe/eu-west-1, asia/ap-northeast-1
     {

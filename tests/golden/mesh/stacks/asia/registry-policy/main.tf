@@ -10,6 +10,8 @@ module "registry_policy_ap_northeast_1" {
     aws = aws.ap_northeast_1
   }
 
+  region = "ap-northeast-1"
+
   source_account_ids = [
     "100000000001", # americas
     "100000000002", # europe

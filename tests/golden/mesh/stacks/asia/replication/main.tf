@@ -10,6 +10,7 @@ module "replication_ap_northeast_1" {
     aws = aws.ap_northeast_1
   }
 
+  region = "ap-northeast-1"
   rules = [
     # replication[2] asia-out → americas/us-east-1, europe/eu-west-1
     {

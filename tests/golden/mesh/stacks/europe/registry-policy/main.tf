@@ -10,6 +10,8 @@ module "registry_policy_eu_west_1" {
     aws = aws.eu_west_1
   }
 
+  region = "eu-west-1"
+
   source_account_ids = [
     "100000000001", # americas
     "100000000003", # asia

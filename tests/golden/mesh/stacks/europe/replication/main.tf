@@ -10,6 +10,7 @@ module "replication_eu_west_1" {
     aws = aws.eu_west_1
   }
 
+  region = "eu-west-1"
   rules = [
     # replication[1] europe-out → americas/us-east-1, asia/ap-northeast-1
     {

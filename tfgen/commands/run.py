@@ -132,7 +132,8 @@ def apply(
     auto_approve: bool = False,
     confirm: Callable[[str], bool] | None = None,
 ) -> ExitCode:
-    """Apply the saved plans: registry policies first, dependents of failures skipped."""
+    """Apply the saved plans: registry policies first; a stack whose prerequisite failed, or has
+    no saved plan and is not known to be applied, is blocked."""
     opts = options or Options()
     with open_session(directory, "apply", opts) as s:
         stacks = s.saved()
@@ -381,8 +382,8 @@ def apply_command(directory: Path, auto_approve: bool, **kw: Any) -> ExitCode:
     """Apply the saved plans: registry policies first, then replication.
 
     Only plans saved by `tfgen plan` are applied, and a stack whose files changed since it was
-    planned is refused. A replication stack whose destinations' registry-policy stacks failed is
-    not applied.
+    planned is refused. A replication stack is not applied (it is blocked) when a destination's
+    registry-policy stack failed, or has no saved plan and is not known to be applied as it is.
 
     \b
     Examples:

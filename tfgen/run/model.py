@@ -16,6 +16,8 @@ class Status(enum.Enum):
     OK = "ok"
     FAILED = "failed"
     SKIPPED = "skipped"
+    # Not run because a stack it depends on failed, or has no saved plan: its change is pending.
+    BLOCKED = "blocked"
     # Running when the user interrupted: terraform was told to stop.
     INTERRUPTED = "interrupted"
     # Never started because of an interrupt.
@@ -27,6 +29,7 @@ class ReplicationDelta:
     """What a plan changes in one registry's `aws_ecr_replication_configuration`."""
 
     address: str
+    registry: str = ""  # ACCOUNT_ID/REGION, from the plan's provider configuration; "" if unknown
     rules_added: tuple[str, ...] = ()
     rules_removed: tuple[str, ...] = ()
     destinations_added: tuple[str, ...] = ()
@@ -39,11 +42,24 @@ class GrantDelta:
     """What a plan changes in one registry's `aws_ecr_registry_policy`."""
 
     address: str
+    registry: str = ""
     principals_added: tuple[str, ...] = ()
     principals_removed: tuple[str, ...] = ()
     sids_added: tuple[str, ...] = ()
     sids_removed: tuple[str, ...] = ()
     unknown_after: bool = False
+
+
+@dataclass(frozen=True)
+class TemplateDelta:
+    """What a plan does to one `aws_ecr_repository_creation_template`: create, update, delete or
+    replace the template of `prefix`, and which of its settings change."""
+
+    address: str
+    registry: str
+    prefix: str
+    action: str
+    settings_changed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,10 +81,12 @@ class PlanSummary:
     replication: tuple[ReplicationDelta, ...] = ()
     grants: tuple[GrantDelta, ...] = ()
     resources: tuple[ResourceChange, ...] = ()
+    templates: tuple[TemplateDelta, ...] = ()
+    imported: int = 0  # resources taken over by `import` blocks (Terraform >= 1.5)
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.add or self.change or self.destroy)
+        return bool(self.add or self.change or self.destroy or self.imported)
 
 
 @dataclass(frozen=True)

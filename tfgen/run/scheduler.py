@@ -17,29 +17,34 @@ from tfgen.run.model import StackResult, Status
 from tfgen.run.terraform import ProcessGroups
 
 Action = Callable[[ManifestStack], StackResult]
-_BAD = frozenset({Status.FAILED, Status.INTERRUPTED, Status.CANCELLED})
+_BAD = frozenset({Status.FAILED, Status.BLOCKED, Status.INTERRUPTED, Status.CANCELLED})
 
 
 @dataclass(frozen=True)
 class Order:
     """`rank`: a stack starts only when every stack of a lower rank has finished.
-    `after`: further stacks it waits for. `gates`: stacks whose failure means it is skipped."""
+    `after`: further stacks it waits for. `gates`: stacks whose failure blocks it.
+    `missing`: stacks it needs that will not run at all (no saved plan): they block it too."""
 
     rank: Mapping[str, int] = field(default_factory=dict)
     after: Mapping[str, frozenset[str]] = field(default_factory=dict)
     gates: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    missing: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 def unordered() -> Order:
     return Order()
 
 
-def apply_order(stacks: Sequence[ManifestStack]) -> Order:
-    """Phase 1 (registry policies) before phase 2 (replication); a stack is skipped when a
-    stack it depends on failed: a rule must never exist before its destination's grant."""
+def apply_order(stacks: Sequence[ManifestStack], unsettled: Sequence[ManifestStack] = ()) -> Order:
+    """Phase 1 (registry policies) before phase 2 (replication); a stack is blocked when a stack
+    it depends on failed, or is `unsettled` (not applied now, and not known to be in place): a
+    rule must never exist before its destination's grant."""
     ids = {s.id for s in stacks}
+    unplanned = {s.id for s in unsettled} - ids
     deps = {s.id: frozenset(d for d in s.depends_on if d in ids) for s in stacks}
-    return Order(rank={s.id: s.phase for s in stacks}, after=deps, gates=deps)
+    missing = {s.id: frozenset(d for d in s.depends_on if d in unplanned) for s in stacks}
+    return Order(rank={s.id: s.phase for s in stacks}, after=deps, gates=deps, missing=missing)
 
 
 def destroy_order(stacks: Sequence[ManifestStack]) -> Order:
@@ -110,6 +115,18 @@ class _Run:
             return False
         return all(d in self.results for d in self.order.after.get(stack.id, ()))
 
+    def _blocker(self, stack: ManifestStack) -> str:
+        failed = sorted(g for g in self.order.gates.get(stack.id, ()) if g in self.bad)
+        if failed:
+            return f"not run: {', '.join(failed)} did not succeed first"
+        missing = sorted(self.order.missing.get(stack.id, ()))
+        if missing:
+            return (
+                f"not run: {', '.join(missing)} has no saved plan (its plan failed or was not "
+                "run) and is not known to be applied as it is now; plan it too"
+            )
+        return ""
+
     def _guarded(self, stack: ManifestStack) -> StackResult:
         self.listener(Event("step", stack, step="starting"))
         try:
@@ -127,11 +144,9 @@ class _Run:
                 continue
             self.pending.remove(stack)
             moved = True
-            failed = sorted(g for g in self.order.gates.get(stack.id, ()) if g in self.bad)
-            if failed:
-                reason = f"not run: {', '.join(failed)} failed first"
-                self._finish(StackResult(stack, self.action_name, Status.SKIPPED, reason))
-                self.bad.add(stack.id)
+            reason = self._blocker(stack)
+            if reason:
+                self._finish(StackResult(stack, self.action_name, Status.BLOCKED, reason))
                 continue
             self.running[pool.submit(self._guarded, stack)] = stack
         return moved

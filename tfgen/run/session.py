@@ -18,6 +18,7 @@ from pathlib import Path
 from tfgen import manifest
 from tfgen.dirlock import DirLock
 from tfgen.manifest import Manifest, ManifestStack
+from tfgen.run import hashes
 from tfgen.run.cachegate import CacheGate
 from tfgen.run.errors import RunError
 from tfgen.run.events import Listener, ignore
@@ -69,8 +70,12 @@ class Session:
     ) -> tuple[StackResult, ...]:
         """Run `action` over `stacks`: apply in phase order, destroy in reverse, plans in any
         order; results in the order of `stacks`."""
-        orders = {"apply": apply_order, "destroy": destroy_order}
-        order = orders[name](stacks) if name in orders else unordered()
+        if name == "apply":
+            order = apply_order(stacks, self.unsettled(stacks))
+        elif name == "destroy":
+            order = destroy_order(stacks)
+        else:
+            order = unordered()
         with forwarding(self.groups, self.interrupts):
             self.ctx.listener = listener  # each terraform command shows in the live view
             return run_stacks(
@@ -82,6 +87,18 @@ class Session:
                 groups=self.groups,
                 listener=listener,
             )
+
+    def unsettled(self, applying: Sequence[ManifestStack]) -> tuple[ManifestStack, ...]:
+        """Selected stacks not in `applying` whose files differ from their last successful apply
+        (or that were never applied): what they manage may not be in place, so nothing that
+        depends on it may be applied."""
+        applied = hashes.read_applied(self.ctx.workspace.applied_path)
+        ids = {s.id for s in applying}
+        return tuple(
+            st
+            for st in self.stacks
+            if st.id not in ids and applied.get(st.id) != hashes.stack_hash(self.manifest, st)
+        )
 
     def saved(self, destroy: bool = False) -> tuple[ManifestStack, ...]:
         """The selected stacks that have a saved plan."""

@@ -15,11 +15,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tfgen.run.model import GrantDelta, PlanSummary, ReplicationDelta, ResourceChange
+from tfgen.run.model import (
+    GrantDelta,
+    PlanSummary,
+    ReplicationDelta,
+    ResourceChange,
+    TemplateDelta,
+)
 
 REPLICATION = "aws_ecr_replication_configuration"
 REGISTRY_POLICY = "aws_ecr_registry_policy"
-ECR_TYPES = frozenset({REPLICATION, REGISTRY_POLICY})
+CREATION_TEMPLATE = "aws_ecr_repository_creation_template"
+ECR_TYPES = frozenset({REPLICATION, REGISTRY_POLICY, CREATION_TEMPLATE})
 
 # --- the `plan -json` stream ----------------------------------------------------------------
 
@@ -57,7 +64,7 @@ def human_line(line: str) -> str:
 
 def parse_stream(lines: Iterable[str]) -> StreamFacts:
     """Counts from `change_summary`, resources from `planned_change`, errors from diagnostics."""
-    counts = {"add": 0, "change": 0, "remove": 0}
+    counts = {"add": 0, "change": 0, "remove": 0, "import": 0}
     resources: list[ResourceChange] = []
     errors: list[str] = []
     for line in lines:
@@ -84,6 +91,7 @@ def parse_stream(lines: Iterable[str]) -> StreamFacts:
         add=counts["add"],
         change=counts["change"],
         destroy=counts["remove"],
+        imported=counts["import"],
         resources=tuple(resources),
     )
     return StreamFacts(summary, tuple(errors))
@@ -96,7 +104,12 @@ def needs_show(summary: PlanSummary) -> bool:
 
 def with_ecr(summary: PlanSummary, plan: Mapping[str, Any]) -> PlanSummary:
     detailed = summarize(plan)
-    return replace(summary, replication=detailed.replication, grants=detailed.grants)
+    return replace(
+        summary,
+        replication=detailed.replication,
+        grants=detailed.grants,
+        templates=detailed.templates,
+    )
 
 
 # --- the `show -json` plan --------------------------------------------------------------------
@@ -114,7 +127,9 @@ def summarize(plan: Mapping[str, Any]) -> PlanSummary:
     add = change = destroy = 0
     replication: list[ReplicationDelta] = []
     grants: list[GrantDelta] = []
+    templates: list[TemplateDelta] = []
     resources: list[ResourceChange] = []
+    registries = _Registries(plan)
     for rc in _managed_changes(plan):
         actions = tuple(rc.get("change", {}).get("actions", ()))
         if actions not in _ACTIONS:  # no-op, read
@@ -125,11 +140,83 @@ def summarize(plan: Mapping[str, Any]) -> PlanSummary:
         resources.append(
             ResourceChange(str(rc.get("address", "")), str(rc.get("type", "")), _ACTIONS[actions])
         )
+        registry = registries.of(rc)
         if rc.get("type") == REPLICATION:
-            replication.append(replication_delta(rc))
+            replication.append(replication_delta(rc, registry))
         elif rc.get("type") == REGISTRY_POLICY:
-            grants.append(grant_delta(rc))
-    return PlanSummary(add, change, destroy, tuple(replication), tuple(grants), tuple(resources))
+            grants.append(grant_delta(rc, registry))
+        elif rc.get("type") == CREATION_TEMPLATE:
+            templates.append(template_delta(rc, registry, _ACTIONS[actions]))
+    return PlanSummary(
+        add,
+        change,
+        destroy,
+        tuple(replication),
+        tuple(grants),
+        tuple(resources),
+        tuple(templates),
+    )
+
+
+class _Registries:
+    """The registry (ACCOUNT_ID/REGION) a resource change acts on, from the plan's own
+    configuration: the resource's `provider_config_key` names a root provider whose `region` and
+    `allowed_account_ids` tfgen renders as constants. A module removed from the configuration
+    (its resources planned for deletion) is matched to a provider by the alias in its name."""
+
+    def __init__(self, plan: Mapping[str, Any]) -> None:
+        configuration = plan.get("configuration")
+        configuration = configuration if isinstance(configuration, Mapping) else {}
+        providers = configuration.get("provider_config")
+        self.providers: Mapping[str, Any] = providers if isinstance(providers, Mapping) else {}
+        self.keys: dict[str, str] = {}
+        root = configuration.get("root_module")
+        if isinstance(root, Mapping):
+            self._walk(root, "")
+
+    def _walk(self, module: Mapping[str, Any], prefix: str) -> None:
+        for resource in module.get("resources") or ():
+            if isinstance(resource, Mapping) and resource.get("provider_config_key"):
+                self.keys[prefix + str(resource.get("address"))] = str(
+                    resource["provider_config_key"]
+                )
+        for name, call in (module.get("module_calls") or {}).items():
+            child = call.get("module") if isinstance(call, Mapping) else None
+            if isinstance(child, Mapping):
+                self._walk(child, f"{prefix}module.{name}.")
+
+    def _provider(self, rc: Mapping[str, Any]) -> Mapping[str, Any]:
+        module = str(rc.get("module_address") or "")
+        config_address = f"{module + '.' if module else ''}{rc.get('type')}.{rc.get('name')}"
+        key = self.keys.get(config_address)
+        if key is None:  # the module call is gone: its name ends with the provider alias
+            name = module.rsplit(".", 1)[-1]
+            aliases = sorted(
+                (k for k in self.providers if k.startswith("aws.")), key=len, reverse=True
+            )
+            key = next(
+                (k for k in aliases if name.endswith("_" + k[4:]) or f"_{k[4:]}_" in name),
+                None,
+            )
+        provider = self.providers.get(key) if key else None
+        return provider if isinstance(provider, Mapping) else {}
+
+    def of(self, rc: Mapping[str, Any]) -> str:
+        expressions = self._provider(rc).get("expressions") or {}
+        region = _constant(expressions.get("region"))
+        allowed = _constant(expressions.get("allowed_account_ids"))
+        account = allowed[0] if isinstance(allowed, list) and len(allowed) == 1 else None
+        for side in ("after", "before"):
+            values = _side(rc, side)
+            if not account and isinstance(values.get("registry_id"), str):
+                account = values["registry_id"]
+        if not isinstance(region, str) or not account:
+            return ""
+        return f"{account}/{region}"
+
+
+def _constant(expression: Any) -> Any:
+    return expression.get("constant_value") if isinstance(expression, Mapping) else None
 
 
 def _managed_changes(plan: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
@@ -172,7 +259,7 @@ def _rule_label(rule: Mapping[str, Any]) -> str:
     return f"{where} -> {', '.join(dests) or 'no destination'}"
 
 
-def replication_delta(rc: Mapping[str, Any]) -> ReplicationDelta:
+def replication_delta(rc: Mapping[str, Any], registry: str = "") -> ReplicationDelta:
     """Rules and destinations present after but not before (added) and the reverse (removed)."""
     before = _rules(_side(rc, "before"))
     after = _rules(_side(rc, "after"))
@@ -182,6 +269,7 @@ def replication_delta(rc: Mapping[str, Any]) -> ReplicationDelta:
     dests_after = {_destination(d) for r in after for d in r.get("destination") or []}
     return ReplicationDelta(
         address=str(rc.get("address", REPLICATION)),
+        registry=registry,
         rules_added=tuple(sorted(rules_after - rules_before)),
         rules_removed=tuple(sorted(rules_before - rules_after)),
         destinations_added=tuple(sorted(dests_after - dests_before)),
@@ -225,17 +313,41 @@ def _grants(values: Mapping[str, Any]) -> tuple[set[str], set[str]]:
     return principals, sids
 
 
-def grant_delta(rc: Mapping[str, Any]) -> GrantDelta:
+def grant_delta(rc: Mapping[str, Any], registry: str = "") -> GrantDelta:
     """Principals (Principal.AWS) and statement Sids added and removed by the policy change."""
     principals_before, sids_before = _grants(_side(rc, "before"))
     principals_after, sids_after = _grants(_side(rc, "after"))
     return GrantDelta(
         address=str(rc.get("address", REGISTRY_POLICY)),
+        registry=registry,
         principals_added=tuple(sorted(principals_after - principals_before)),
         principals_removed=tuple(sorted(principals_before - principals_after)),
         sids_added=tuple(sorted(sids_after - sids_before)),
         sids_removed=tuple(sorted(sids_before - sids_after)),
         unknown_after=_unknown(rc, "policy"),
+    )
+
+
+# --- aws_ecr_repository_creation_template --------------------------------------------------
+
+# Computed attributes, not settings: they never count as a changed setting.
+_TEMPLATE_COMPUTED = frozenset({"id", "registry_id", "tags_all", "region"})
+
+
+def template_delta(rc: Mapping[str, Any], registry: str, action: str) -> TemplateDelta:
+    """The template's prefix and, for an update, the settings whose values differ."""
+    before, after = _side(rc, "before"), _side(rc, "after")
+    prefix = after.get("prefix") or before.get("prefix") or ""
+    changed: tuple[str, ...] = ()
+    if action in ("update", "replace"):
+        keys = (set(before) | set(after)) - _TEMPLATE_COMPUTED
+        changed = tuple(sorted(k for k in keys if before.get(k) != after.get(k)))
+    return TemplateDelta(
+        address=str(rc.get("address", CREATION_TEMPLATE)),
+        registry=registry,
+        prefix=str(prefix),
+        action=action,
+        settings_changed=changed,
     )
 
 
@@ -245,11 +357,13 @@ def grant_delta(rc: Mapping[str, Any]) -> GrantDelta:
 def as_dict(summary: PlanSummary) -> dict[str, Any]:
     return {
         "add": summary.add,
+        "import": summary.imported,
         "change": summary.change,
         "destroy": summary.destroy,
         "replication": [
             {
                 "address": d.address,
+                "registry": d.registry,
                 "rules_added": list(d.rules_added),
                 "rules_removed": list(d.rules_removed),
                 "destinations_added": list(d.destinations_added),
@@ -261,6 +375,7 @@ def as_dict(summary: PlanSummary) -> dict[str, Any]:
         "grants": [
             {
                 "address": g.address,
+                "registry": g.registry,
                 "principals_added": list(g.principals_added),
                 "principals_removed": list(g.principals_removed),
                 "sids_added": list(g.sids_added),
@@ -268,6 +383,16 @@ def as_dict(summary: PlanSummary) -> dict[str, Any]:
                 "unknown_after_apply": g.unknown_after,
             }
             for g in summary.grants
+        ],
+        "templates": [
+            {
+                "address": t.address,
+                "registry": t.registry,
+                "prefix": t.prefix,
+                "action": t.action,
+                "settings_changed": list(t.settings_changed),
+            }
+            for t in summary.templates
         ],
         "resources": [
             {"address": r.address, "type": r.type, "action": r.action} for r in summary.resources
@@ -282,11 +407,13 @@ def _strs(d: Mapping[str, Any], key: str) -> tuple[str, ...]:
 def from_dict(data: Mapping[str, Any]) -> PlanSummary:
     return PlanSummary(
         add=int(data.get("add", 0)),
+        imported=int(data.get("import", 0)),
         change=int(data.get("change", 0)),
         destroy=int(data.get("destroy", 0)),
         replication=tuple(
             ReplicationDelta(
                 address=str(d.get("address", "")),
+                registry=str(d.get("registry", "")),
                 rules_added=_strs(d, "rules_added"),
                 rules_removed=_strs(d, "rules_removed"),
                 destinations_added=_strs(d, "destinations_added"),
@@ -298,6 +425,7 @@ def from_dict(data: Mapping[str, Any]) -> PlanSummary:
         grants=tuple(
             GrantDelta(
                 address=str(g.get("address", "")),
+                registry=str(g.get("registry", "")),
                 principals_added=_strs(g, "principals_added"),
                 principals_removed=_strs(g, "principals_removed"),
                 sids_added=_strs(g, "sids_added"),
@@ -311,5 +439,15 @@ def from_dict(data: Mapping[str, Any]) -> PlanSummary:
                 str(r.get("address", "")), str(r.get("type", "")), str(r.get("action", ""))
             )
             for r in data.get("resources") or ()
+        ),
+        templates=tuple(
+            TemplateDelta(
+                address=str(t.get("address", "")),
+                registry=str(t.get("registry", "")),
+                prefix=str(t.get("prefix", "")),
+                action=str(t.get("action", "")),
+                settings_changed=_strs(t, "settings_changed"),
+            )
+            for t in data.get("templates") or ()
         ),
     )

@@ -1,0 +1,102 @@
+"""What a plan should change, in the words of tfgen's ECR plan summary, from two registry lists in
+`tfgen compile --json` shape (before, after); and what a plan report says it changes.
+
+A registry is `ACCOUNT_ID/REGION`. A rule is named as the summary names it: its filters
+(`PREFIX_MATCH:team-a/`, or `all repositories`) `->` its destinations (`ACCOUNT_ID/REGION`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+Facts = dict[str, set[str]]  # registry → set of facts ("rule+ ...", "grant- ...", "template~ ...")
+
+
+def _rule_label(rule: Mapping[str, Any]) -> str:
+    dests = sorted(f"{d['registryId']}/{d['region']}" for d in rule["destinations"])
+    filters = sorted(
+        f"{f.get('filterType', 'PREFIX_MATCH')}:{f['filter']}"
+        for f in rule.get("repositoryFilters") or []
+    )
+    return f"{', '.join(filters) if filters else 'all repositories'} -> {', '.join(dests)}"
+
+
+def _principals(policy: Mapping[str, Any] | None) -> set[str]:
+    found: set[str] = set()
+    for statement in (policy or {}).get("Statement", []):
+        aws = (statement.get("Principal") or {}).get("AWS", [])
+        found.update([aws] if isinstance(aws, str) else aws)
+    return found
+
+
+def _templates(registry: Mapping[str, Any]) -> dict[str, str]:
+    def canonical(t: Mapping[str, Any]) -> str:
+        t = dict(t)
+        for key in ("lifecyclePolicy", "repositoryPolicy"):
+            if isinstance(t.get(key), str):
+                t[key] = json.loads(t[key])
+        t["appliedFor"] = sorted(t.get("appliedFor", []))
+        return json.dumps(t, sort_keys=True)
+
+    return {t["prefix"]: canonical(t) for t in registry.get("creation_templates") or []}
+
+
+def _key(registry: Mapping[str, Any]) -> str:
+    return f"{registry['account_id']}/{registry['region']}"
+
+
+def expected(before: Iterable[Mapping[str, Any]], after: Iterable[Mapping[str, Any]]) -> Facts:
+    """The facts a plan from `before` to `after` must report, per registry."""
+    old = {_key(r): r for r in before}
+    new = {_key(r): r for r in after}
+    facts: Facts = defaultdict(set)
+    for key in sorted(old.keys() | new.keys()):
+        a, b = old.get(key, {}), new.get(key, {})
+        rules_a = {
+            _rule_label(r) for r in (a.get("replication_configuration") or {}).get("rules", [])
+        }
+        rules_b = {
+            _rule_label(r) for r in (b.get("replication_configuration") or {}).get("rules", [])
+        }
+        facts[key] |= {f"rule+ {r}" for r in rules_b - rules_a}
+        facts[key] |= {f"rule- {r}" for r in rules_a - rules_b}
+        grants_a, grants_b = (
+            _principals(a.get("registry_policy")),
+            _principals(b.get("registry_policy")),
+        )
+        facts[key] |= {f"grant+ {p}" for p in grants_b - grants_a}
+        facts[key] |= {f"grant- {p}" for p in grants_a - grants_b}
+        if a.get("registry_policy") != b.get("registry_policy") and not (grants_a ^ grants_b):
+            facts[key].add("policy~")
+        tpl_a, tpl_b = _templates(a), _templates(b)
+        facts[key] |= {f"template+ {p}" for p in tpl_b.keys() - tpl_a.keys()}
+        facts[key] |= {f"template- {p}" for p in tpl_a.keys() - tpl_b.keys()}
+        facts[key] |= {
+            f"template~ {p}" for p in tpl_a.keys() & tpl_b.keys() if tpl_a[p] != tpl_b[p]
+        }
+    return {k: v for k, v in facts.items() if v}
+
+
+def observed(report: Mapping[str, Any]) -> Facts:
+    """The facts a plan report states, per registry (every delta must name its registry)."""
+    facts: Facts = defaultdict(set)
+    for stack in report["stacks"]:
+        summary = stack.get("summary") or {}
+        for d in summary.get("replication", []):
+            assert d["registry"], d
+            facts[d["registry"]] |= {f"rule+ {r}" for r in d["rules_added"]}
+            facts[d["registry"]] |= {f"rule- {r}" for r in d["rules_removed"]}
+        for g in summary.get("grants", []):
+            assert g["registry"], g
+            facts[g["registry"]] |= {f"grant+ {p}" for p in g["principals_added"]}
+            facts[g["registry"]] |= {f"grant- {p}" for p in g["principals_removed"]}
+            if not (g["principals_added"] or g["principals_removed"]):
+                facts[g["registry"]].add("policy~")
+        for t in summary.get("templates", []):
+            assert t["registry"], t
+            sign = {"create": "+", "delete": "-"}.get(t["action"], "~")
+            facts[t["registry"]].add(f"template{sign} {t['prefix']}")
+    return {k: v for k, v in facts.items() if v}

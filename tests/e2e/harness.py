@@ -36,8 +36,9 @@ class Run:
     """One tfgen command: its exit code, what it printed, and its JSON report when it wrote one."""
 
     code: int
-    output: str
+    output: str  # stdout and stderr, as a terminal shows them
     report: dict[str, Any] | None = None
+    stdout: str = ""
 
     def stacks(self, status: str | None = None) -> dict[str, dict[str, Any]]:
         stacks = (self.report or {}).get("stacks", [])
@@ -66,7 +67,7 @@ class World:
 
     def tfgen(self, *args: str, input: str | None = None) -> Run:
         result = CliRunner().invoke(main_group, list(args), input=input, catch_exceptions=False)
-        return Run(result.exit_code, result.output)
+        return Run(result.exit_code, result.output, stdout=result.stdout)
 
     def write_spec(self, text: str) -> None:
         self.spec.write_text(text)
@@ -126,12 +127,12 @@ class World:
 
     def verify(self) -> tuple[int, dict[str, Any]]:
         run = self.tfgen("verify", str(self.spec), "--json")
-        return run.code, json.loads(run.output[run.output.index("{") :])
+        return run.code, json.loads(run.stdout)
 
     def compiled(self) -> list[dict[str, Any]]:
         run = self.tfgen("compile", str(self.spec), "--json")
         assert run.code == 0, run.output
-        return list(json.loads(run.output[run.output.index("[") :]))
+        return list(json.loads(run.stdout))
 
     # --- the live registries --------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tests.e2e.conftest import backend_config, reset
 from tests.e2e.harness import STATE_BUCKET, World, normalised
 from tests.moto_server import MotoAws
-from tfgen import SpecError, spec_from_data
+from tfgen import SpecError, compile_spec, spec_from_data
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 FILTERS = ("team-a/", "team-b/", "base", "shared/tools")
@@ -64,8 +64,9 @@ def small_specs(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _valid(data: dict[str, Any]) -> bool:
+    """What `tfgen validate` says: the checks of the spec and of the compiled registries."""
     try:
-        spec_from_data(data)
+        compile_spec(spec_from_data(data))
     except SpecError as exc:
         return not any(i.severity.value == "error" for i in exc.issues)
     return True
@@ -91,7 +92,9 @@ def test_validate_implies_plan_apply_in_sync_and_clean_replan(
     root.mkdir()
     reset(moto_endpoint)
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=STATE_BUCKET)
-    world = World(root, world_env, e2e_terraform, backend_config(moto_endpoint))
+    # A reset forgets the assumed-role credentials that world_env's clients hold: new clients.
+    aws = MotoAws(moto_endpoint)
+    world = World(root, aws, e2e_terraform, backend_config(moto_endpoint))
     world.write_spec(yaml.safe_dump(data, sort_keys=False))
     world.render()
     plan = world.plan()

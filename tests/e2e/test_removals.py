@@ -4,8 +4,6 @@ removal: "Provider configuration not present" for what the state still held."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tests.e2e import specs
 from tests.e2e.harness import World
 from tests.e2e.test_changes import change
@@ -36,8 +34,9 @@ def pruned(world: World, stack: str, gone: str) -> None:
     providers = world.out / "stacks" / stack / "providers.tf"
     if gone:
         assert f'"{gone.replace("-", "_")}"' not in providers.read_text()
-    else:
-        assert not providers.parent.exists()
+    else:  # tfgen's files go; Terraform's working files (.terraform/) are not tfgen's to remove
+        assert not providers.exists() and not (providers.parent / "main.tf").exists()
+        assert f"left {providers.parent}: it holds files tfgen did not write" in run.output
     again = world.plan()
     assert again.code == 0, again.output
 
@@ -55,4 +54,3 @@ def test_a_regions_last_grant_leaves(world: World) -> None:
 def test_an_account_leaves(world: World) -> None:
     change(world, TWO_ACCOUNTS, specs.BASE, case="remove-account")
     pruned(world, "staging/registry-policy", "")
-    assert not Path(world.out / "stacks" / "staging").exists()

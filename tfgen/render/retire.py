@@ -26,6 +26,7 @@ class Retirement:
     regions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # stack id → Regions
     stacks: tuple[ManifestStack, ...] = ()  # the previous entries of retired stacks
     pruned: tuple[str, ...] = ()  # "stack id" or "stack id: Region"
+    pruned_paths: tuple[str, ...] = ()  # directories of the stacks pruned whole
     kept: tuple[tuple[str, str], ...] = ()  # (what, why) --prune could not drop
 
     def keep_files(self, previous: Manifest) -> tuple[str, ...]:
@@ -70,6 +71,7 @@ def retire(
     regions: dict[str, tuple[str, ...]] = {}
     stacks: list[ManifestStack] = []
     pruned: list[str] = []
+    pruned_paths: list[str] = []
     kept: list[tuple[str, str]] = []
     for old in previous.stacks:
         now = current.get(old.id)
@@ -86,6 +88,7 @@ def retire(
             if reason is None:
                 pruned.append(label)
                 if now is None:
+                    pruned_paths.append(old.path)
                     continue
                 gone = tuple(r for r in gone if r not in ripe)
             else:
@@ -94,4 +97,4 @@ def retire(
             stacks.append(old)
         elif gone:
             regions[old.id] = gone
-    return Retirement(regions, tuple(stacks), tuple(pruned), tuple(kept))
+    return Retirement(regions, tuple(stacks), tuple(pruned), tuple(pruned_paths), tuple(kept))

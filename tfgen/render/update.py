@@ -100,6 +100,12 @@ def update_tree(spec: Path, out_dir: Path, options: RenderOptions) -> TreeUpdate
         warnings = [*(w.format() for w in state.warnings), *retirement.notices()]
         notices = [f"pruned {what}: its removal was applied" for what in retirement.pruned]
         notices.extend(
+            f"left {out_dir / path}: it holds files tfgen did not write (Terraform's working "
+            "files, local state): delete it yourself when it is not needed"
+            for path in retirement.pruned_paths
+            if (out_dir / path).exists() and not options.check
+        )
+        notices.extend(
             f"kept {out_dir / rel}: no longer rendered, but not the file tfgen wrote (edited or "
             "replaced since); tfgen no longer owns it: delete it yourself if it is not needed"
             for rel in result.kept

@@ -153,7 +153,7 @@ def test_github_matrices_come_from_tfgen_stacks(workflow: dict[str, Any], tmp_pa
     # the outputs the workflow reads are exactly lines `tfgen stacks --format github` prints
     out = tmp_path / "tree"
     render_tree(compile_loaded(load_spec(REPO / "examples/hub-and-spoke/tfgen.yaml")), out)
-    printed = ciformats.github_outputs(ciformats.stack_phases(manifest.load(out).active()))
+    printed = ciformats.github_outputs(ciformats.stack_phases(manifest.load(out).ordered()))
     printed_names = {line.split("=", 1)[0] for line in printed.splitlines()}
     step_id = next(s["id"] for s in steps(stacks_job) if "--format github" in s.get("run", ""))
     for name, value in stacks_job["outputs"].items():
@@ -164,7 +164,7 @@ def test_github_matrices_come_from_tfgen_stacks(workflow: dict[str, Any], tmp_pa
         "apply-registry-policy": ("phase1", "phase1_has_stacks"),
         "apply-replication": ("phase2", "phase2_has_stacks"),
     }
-    entry_keys = set(ciformats.matrix_entry(manifest.load(out).active()[0]))
+    entry_keys = set(ciformats.matrix_entry(manifest.load(out).ordered()[0]))
     for name, (matrix, guard) in expected.items():
         job = jobs[name]
         assert job["strategy"]["matrix"] == f"${{{{ fromJSON(needs.stacks.outputs.{matrix}) }}}}"

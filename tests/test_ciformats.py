@@ -67,7 +67,7 @@ def test_phase_names_match_the_renderer(tmp_path: Path, example: str) -> None:
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_every_stack_lands_in_its_phase_matrix(tmp_path: Path, example: str) -> None:
     _, tree = rendered(tmp_path, example)
-    result = ciformats.stack_phases(tree.active(), "infra/ecr")
+    result = ciformats.stack_phases(tree.ordered(), "infra/ecr")
     assert [p["phase"] for p in result["phases"]] == [1, 2]
     assert [p["name"] for p in result["phases"]] == ["registry-policy", "replication"]
     listed = []
@@ -88,7 +88,7 @@ def test_every_stack_lands_in_its_phase_matrix(tmp_path: Path, example: str) -> 
 
 def test_hub_and_spoke_matrices(tmp_path: Path) -> None:
     _, tree = rendered(tmp_path, "hub-and-spoke")
-    phase1, phase2 = ciformats.stack_phases(tree.active())["phases"]
+    phase1, phase2 = ciformats.stack_phases(tree.ordered())["phases"]
     assert [e["stack"] for e in phase1["matrix"]["include"]] == [
         "data/registry-policy",
         "prod/registry-policy",
@@ -118,7 +118,7 @@ def test_a_replication_stack_depends_only_on_earlier_phases(tmp_path: Path) -> N
     for example in EXAMPLES:
         _, tree = rendered(tmp_path, example)
         phase_of = {s.id: s.phase for s in tree.stacks}
-        for p in ciformats.stack_phases(tree.active())["phases"]:
+        for p in ciformats.stack_phases(tree.ordered())["phases"]:
             for entry in p["matrix"]["include"]:
                 assert all(phase_of[d] < entry["phase"] for d in entry["depends_on"])
 
@@ -126,7 +126,7 @@ def test_a_replication_stack_depends_only_on_earlier_phases(tmp_path: Path) -> N
 def test_an_empty_phase_is_listed_and_flagged(tmp_path: Path) -> None:
     out = tmp_path / "dr"
     render_tree(compile_loaded(load_spec_text(SAME_ACCOUNT_ONLY)), out)
-    stacks = manifest.load(out).active()
+    stacks = manifest.load(out).ordered()
     phase1, phase2 = ciformats.stack_phases(stacks)["phases"]
     assert phase1 == {
         "phase": 1,
@@ -140,22 +140,20 @@ def test_an_empty_phase_is_listed_and_flagged(tmp_path: Path) -> None:
     assert "phase1_has_stacks=false" in lines and "phase2_has_stacks=true" in lines
 
 
-def test_orphaned_stacks_are_left_out_unless_asked(tmp_path: Path) -> None:
+def test_retired_stacks_are_listed_they_have_work_to_do(tmp_path: Path) -> None:
     tree = Manifest(
-        tmp_path, {}, (stack("a/replication", orphaned=True), stack("b/registry-policy"))
+        tmp_path, {}, (stack("a/replication", retired=True), stack("b/registry-policy"))
     )
-    ids = [s.id for s in tree.active()]
-    assert ids == ["b/registry-policy"]
-    ids = [s.id for s in tree.active(include_orphaned=True)]
+    ids = [s.id for s in tree.ordered()]
     assert ids == ["b/registry-policy", "a/replication"]
     assert [
-        e["stack"] for e in ciformats.stack_phases(tree.active())["all"]["matrix"]["include"]
-    ] == ["b/registry-policy"]
+        e["stack"] for e in ciformats.stack_phases(tree.ordered())["all"]["matrix"]["include"]
+    ] == ["b/registry-policy", "a/replication"]
 
 
 def test_github_outputs_are_one_line_each_and_parse(tmp_path: Path) -> None:
     _, tree = rendered(tmp_path, "mesh")
-    phases = ciformats.stack_phases(tree.active(), "infra/ecr")
+    phases = ciformats.stack_phases(tree.ordered(), "infra/ecr")
     text = ciformats.github_outputs(phases)
     assert text.endswith("\n")
     outputs = dict(line.split("=", 1) for line in text.splitlines())
@@ -188,7 +186,7 @@ def test_directory_is_joined_cleanly() -> None:
 def test_gitlab_child_pipeline_orders_phases_by_stage(tmp_path: Path) -> None:
     _, tree = rendered(tmp_path, "hub-and-spoke")
     text = ciformats.gitlab_child_pipeline(
-        tree.active(),
+        tree.ordered(),
         "infra/ecr",
         ciformats.GitlabOptions(
             job_prefix="apply", extends=".tfgen-apply", includes=(".gitlab/tfgen-jobs.yml",)
@@ -219,7 +217,7 @@ def test_gitlab_child_pipeline_orders_phases_by_stage(tmp_path: Path) -> None:
 def test_gitlab_single_stage_for_plans(tmp_path: Path) -> None:
     _, tree = rendered(tmp_path, "mesh")
     doc = yaml.safe_load(
-        ciformats.gitlab_child_pipeline(tree.active(), ".", ciformats.GitlabOptions(stage="plan"))
+        ciformats.gitlab_child_pipeline(tree.ordered(), ".", ciformats.GitlabOptions(stage="plan"))
     )
     assert doc["stages"] == ["plan"]
     assert "include" not in doc
@@ -243,7 +241,7 @@ def test_gitlab_child_pipeline_is_never_empty() -> None:
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_atlantis_yaml_has_a_project_per_stack(tmp_path: Path, example: str) -> None:
     out, tree = rendered(tmp_path, example)
-    text = ciformats.atlantis_yaml(tree.active())
+    text = ciformats.atlantis_yaml(tree.ordered())
     doc = yaml.safe_load(text)
     assert doc["version"] == 3
     assert doc["parallel_plan"] is True and doc["parallel_apply"] is True
@@ -276,7 +274,7 @@ def test_atlantis_yaml_has_a_project_per_stack(tmp_path: Path, example: str) -> 
 def test_atlantis_dir_prefix_and_workflow(tmp_path: Path) -> None:
     _, tree = rendered(tmp_path, "hub-and-spoke")
     doc = yaml.safe_load(
-        ciformats.atlantis_yaml(tree.active(), dir_prefix="infra/ecr/", workflow="tfgen")
+        ciformats.atlantis_yaml(tree.ordered(), dir_prefix="infra/ecr/", workflow="tfgen")
     )
     assert {p["dir"] for p in doc["projects"]} == {f"infra/ecr/{s.path}" for s in tree.stacks}
     assert {p["workflow"] for p in doc["projects"]} == {"tfgen"}
@@ -290,7 +288,7 @@ def test_atlantis_dir_prefix_and_workflow(tmp_path: Path) -> None:
 
 def test_atlantis_yaml_is_deterministic(tmp_path: Path) -> None:
     _, tree = rendered(tmp_path, "mesh")
-    first = ciformats.atlantis_yaml(tree.active())
+    first = ciformats.atlantis_yaml(tree.ordered())
     shuffled = list(tree.stacks)
     random.Random(7).shuffle(shuffled)
     assert shuffled != list(tree.stacks)
@@ -316,11 +314,11 @@ def test_stacks_command_json_and_formats(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main_group, ["stacks", str(out), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == ciformats.stack_phases(tree.active(), out.as_posix())
+    assert json.loads(result.stdout) == ciformats.stack_phases(tree.ordered(), out.as_posix())
     result = runner.invoke(main_group, ["stacks", str(out), "--format", "github"])
     assert result.exit_code == 0
     assert result.stdout == ciformats.github_outputs(
-        ciformats.stack_phases(tree.active(), out.as_posix())
+        ciformats.stack_phases(tree.ordered(), out.as_posix())
     )
     gitlab = ["--format", "gitlab", "--include", "a.yml", "--extends", ".x", "--stage", "p"]
     result = runner.invoke(main_group, ["stacks", str(out), *gitlab])

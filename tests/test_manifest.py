@@ -56,7 +56,7 @@ MALFORMED: list[tuple[Any, list[str]]] = [
     (body(stacks=[{**GOOD_STACK, "phase": 2}]), ["stacks[0].phase: a registry-policy stack"]),
     (body(stacks=[{**GOOD_STACK, "kind": "x"}]), ["stacks[0].kind: 'x' is not one of"]),
     (body(stacks=[{**GOOD_STACK, "depends_on": "b"}]), ["stacks[0].depends_on: expected a list"]),
-    (body(stacks=[{**GOOD_STACK, "orphaned": "yes"}]), ["stacks[0].orphaned: expected true"]),
+    (body(stacks=[{**GOOD_STACK, "retired": "yes"}]), ["stacks[0].retired: expected true"]),
     (body(stacks=[{**GOOD_STACK, "path": "../x"}]), ["stacks[0].path: '../x' is not normalised"]),
     (body(stacks=[{**GOOD_STACK, "modules": ["/etc"]}]), ["stacks[0].modules[0]: '/etc' is abs"]),
     (

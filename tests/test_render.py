@@ -200,32 +200,6 @@ replication:
 """
 
 
-def test_stack_removed_from_spec_is_kept_until_prune(tmp_path: Path) -> None:
-    spec = tmp_path / "tfgen.yaml"
-    out = tmp_path / "out"
-    spec.write_text(SPEC_TWO)
-    assert run("render", str(spec), "--out", str(out))[0] == 0
-    c_stack = out / "stacks" / "c" / "registry-policy"
-    (c_stack / ".terraform").mkdir()  # Terraform's working dir: not tfgen's
-    spec.write_text(
-        SPEC_TWO.split("  - from: {account: a, regions: [us-east-1]}\n    to: [{account: c")[0]
-    )
-    code, _, err = run("render", str(spec), "--out", str(out))
-    assert code == 0
-    assert "c/registry-policy is no longer in the spec" in err
-    assert (c_stack / "main.tf").exists()
-    manifest = json.loads((out / "tfgen.manifest.json").read_text())
-    orphan = next(s for s in manifest["stacks"] if s["id"] == "c/registry-policy")
-    assert orphan["orphaned"] is True
-    code, _, err = run("render", str(spec), "--out", str(out), "--prune")
-    assert code == 0
-    assert "may still hold Terraform state" in err
-    assert not (c_stack / "main.tf").exists()
-    assert (c_stack / ".terraform").is_dir()  # never touched
-    manifest = json.loads((out / "tfgen.manifest.json").read_text())
-    assert [s["id"] for s in manifest["stacks"]] == ["a/replication", "b/registry-policy"]
-
-
 def test_manifest_records_files_stacks_and_phases(tmp_path: Path) -> None:
     render_example(REPO / "examples" / "hub-and-spoke", tmp_path)
     manifest = json.loads((tmp_path / "tfgen.manifest.json").read_text())

@@ -1,9 +1,13 @@
-"""ECR-aware plan summaries from hand-written samples of Terraform's documented JSON formats."""
+"""ECR-aware plan summaries: hand-written samples of Terraform's documented JSON formats, and real
+plans of the rendered stacks that the end-to-end tests recorded (tests/fixtures/plans)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tfgen.run.summary import (
     as_dict,
@@ -255,3 +259,24 @@ def test_null_only_stream_does_not_need_show() -> None:
         },
     )
     assert not needs_show(parse_stream([line]).summary)
+
+
+# --- real plans (recorded by the end-to-end tests, tests/e2e/harness.py World.record) -------------
+
+PLAN_FIXTURES = sorted((Path(__file__).parent / "fixtures" / "plans").glob("*.json"))
+
+
+def test_real_plans_are_recorded() -> None:
+    # Spec changes, drift repairs and removals; refresh with TFGEN_RECORD_PLANS=1 (harness.py).
+    assert len(PLAN_FIXTURES) >= 10, PLAN_FIXTURES
+
+
+@pytest.mark.parametrize("fixture", PLAN_FIXTURES, ids=lambda p: p.stem)
+def test_summary_of_a_real_plan_states_exactly_the_compiled_difference(fixture: Path) -> None:
+    """`show -json` of plans the real provider made; the facts to find were computed from the
+    compiled states before and after, not from the summary."""
+    from tests.e2e import delta
+
+    data = json.loads(fixture.read_text())
+    report = {"stacks": [{"summary": as_dict(summarize(plan))} for plan in data["plans"].values()]}
+    assert delta.observed(report) == {k: set(v) for k, v in data["expected"].items()}

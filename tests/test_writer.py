@@ -13,8 +13,10 @@ from click.testing import CliRunner
 
 from tests.rendering import REPO
 from tests.test_render import SPEC_TWO
+from tfgen import manifest
 from tfgen.cli import main_group
 from tfgen.manifest import MANIFEST
+from tfgen.run import hashes
 
 HUB = REPO / "examples" / "hub-and-spoke" / "tfgen.yaml"
 MESH = REPO / "examples" / "mesh" / "tfgen.yaml"
@@ -164,21 +166,26 @@ def test_an_unedited_file_dropped_from_the_spec_is_removed(tmp_path: Path) -> No
     assert not imports.exists() and "kept" not in err
 
 
-def test_kept_orphan_files_keep_the_hash_tfgen_wrote(tmp_path: Path) -> None:
+def test_a_retired_stacks_kept_files_keep_the_hash_tfgen_wrote(tmp_path: Path) -> None:
     spec = tmp_path / "tfgen.yaml"
     out = tmp_path / "tree"
     spec.write_text(THREE)
     assert render(str(spec), "--out", str(out))[0] == 0
-    main = out / "stacks" / "c" / "registry-policy" / "main.tf"
-    written = sha(main.read_bytes())
+    stack = out / "stacks" / "c" / "registry-policy"
+    providers = stack / "providers.tf"
+    written = sha(providers.read_bytes())
     spec.write_text(TWO)
-    assert render(str(spec), "--out", str(out))[0] == 0  # kept: it may hold state
-    main.write_text(main.read_text() + "# edited while orphaned\n")
+    assert render(str(spec), "--out", str(out))[0] == 0  # retired: its providers stay
+    providers.write_text(providers.read_text() + "# edited while retired\n")
     assert render(str(spec), "--out", str(out))[0] == 0
-    rel = "stacks/c/registry-policy/main.tf"
+    rel = "stacks/c/registry-policy/providers.tf"
     assert json.loads((out / MANIFEST).read_text())["files"][rel] == written
+    tree = manifest.load(out)
+    retired = next(s for s in tree.stacks if s.id == "c/registry-policy")
+    hashes.write_applied(
+        out / ".tfgen" / "applied.json", {retired.id: hashes.stack_hash(tree, retired)}
+    )
     code, err = render(str(spec), "--out", str(out), "--prune")
     assert code == 0, err
-    assert main.exists() and f"kept {main}" in err
-    assert not (out / "stacks" / "c" / "registry-policy" / "versions.tf").exists()
-    assert [p.name for p in (out / "stacks" / "c" / "registry-policy").iterdir()] == ["main.tf"]
+    assert providers.exists() and f"kept {providers}" in err
+    assert [p.name for p in stack.iterdir()] == ["providers.tf"]

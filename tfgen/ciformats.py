@@ -1,7 +1,7 @@
 """The rendered tree's stacks → what CI systems take: per-phase stack matrices (GitHub Actions), a
 child pipeline (GitLab CI) and the text of an `atlantis.yaml` (Atlantis).
 
-Pure: every function takes the typed stacks of the manifest (`tfgen.manifest.Manifest.active()`)
+Pure: every function takes the typed stacks of the manifest (`tfgen.manifest.Manifest.ordered()`)
 and returns data or text; nothing here reads or writes files (`tfgen.render.atlantis` writes
 atlantis.yaml). Output is deterministic: stacks in (phase, id) order, keys in a fixed order.
 
@@ -210,7 +210,7 @@ def atlantis_yaml(
     when a grant failed. Autoplan watches the stack's `*.tf`, its lock file and the `*.tf` of every
     module the stack uses.
     """
-    ordered = [s for s in _ordered(stacks) if not s.orphaned]
+    ordered = list(_ordered(stacks))
     names: dict[str, str] = {}
     for s in ordered:
         if s.slug in names:

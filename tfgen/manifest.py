@@ -51,7 +51,9 @@ _STACK_KEYS = {
     "regions": "a list of strings",
     "modules": "a list of strings",
     "depends_on": "a list of strings",
-    "orphaned": "true or false",
+    "retired": "true or false",
+    "retired_regions": "a list of strings",
+    "orphaned": "true or false",  # what manifests before 0.2 called `retired`
 }
 _REQUIRED_STACK_KEYS = ("id", "path", "kind", "phase")
 _TOP_KEYS = ("manifest_version", "generator", "files", "stacks")
@@ -71,7 +73,10 @@ class ManifestStack:
 
     `id` is `<account>/<kind>`; `path` (relative to the tree) is its directory; `modules` are the
     tree's module directories it calls; `depends_on` the stacks that must be applied first.
-    `orphaned` marks a stack gone from the spec but kept (it may hold state) until `--prune`.
+    `retired` marks a stack gone from the spec: it is rendered without module calls, so its plan
+    destroys what it managed, and kept until `render --prune` finds that removal applied.
+    `retired_regions` are Regions (of `regions`) that left a stack that stays: their providers are
+    kept, for the same reason, until `--prune`.
     """
 
     id: str
@@ -83,7 +88,8 @@ class ManifestStack:
     account: str = ""
     account_id: str = ""
     regions: tuple[str, ...] = ()
-    orphaned: bool = False
+    retired: bool = False
+    retired_regions: tuple[str, ...] = ()
 
     @property
     def slug(self) -> str:
@@ -102,8 +108,10 @@ class ManifestStack:
             "phase": self.phase,
             "regions": list(self.regions),
         }
-        if self.orphaned:
-            data["orphaned"] = True
+        if self.retired:
+            data["retired"] = True
+        if self.retired_regions:
+            data["retired_regions"] = list(self.retired_regions)
         return data
 
 
@@ -117,10 +125,10 @@ class Manifest:
     stacks: tuple[ManifestStack, ...]
     generator: str = ""
 
-    def active(self, *, include_orphaned: bool = False) -> tuple[ManifestStack, ...]:
-        """The stacks in (phase, id) order; orphaned ones only when asked."""
-        stacks = (s for s in self.stacks if include_orphaned or not s.orphaned)
-        return tuple(sorted(stacks, key=lambda s: (s.phase, s.id)))
+    def ordered(self) -> tuple[ManifestStack, ...]:
+        """Every stack, retired ones too (their plans destroy what they managed), in (phase, id)
+        order."""
+        return tuple(sorted(self.stacks, key=lambda s: (s.phase, s.id)))
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -269,7 +277,8 @@ def _stack(raw: Any, where: str, problems: list[str]) -> ManifestStack | None:
         account=raw.get("account", ""),
         account_id=raw.get("account_id", ""),
         regions=tuple(raw.get("regions", ())),
-        orphaned=raw.get("orphaned", False),
+        retired=raw.get("retired", False) or raw.get("orphaned", False),
+        retired_regions=tuple(raw.get("retired_regions", ())),
     )
     problems.extend(f"{where}.{p}" for p in _stack_problems(stack))
     return stack if len(problems) == before else None
@@ -304,6 +313,9 @@ def _stack_problems(stack: ManifestStack) -> Iterable[str]:
             yield f"depends_on[{i}]: {dep!r} is not a stack id"
     if not _ACCOUNT_ID.fullmatch(stack.account_id):
         yield f"account_id: {stack.account_id!r} is not 12 digits"
+    for region in stack.retired_regions:
+        if region not in stack.regions:
+            yield f"retired_regions: {region!r} is not one of the stack's regions"
     for name, value in (("account", stack.account), *(("regions", r) for r in stack.regions)):
         if _CONTROL.search(value):
             yield f"{name}: {value!r} holds a control character"

@@ -9,6 +9,8 @@ the same shape), so a test can assert "the live state equals the compiled state"
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,12 @@ from tests.moto_server import MotoAws
 from tfgen.cli import main_group
 
 STATE_BUCKET = "tfgen-e2e-state"
+# `TFGEN_RECORD_PLANS=1 pytest -m e2e tests/e2e/test_changes.py tests/e2e/test_drift.py` refreshes
+# the real plans the summary's unit tests read (tests/test_run_summary.py).
+RECORD_ENV = "TFGEN_RECORD_PLANS"
+PLAN_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "plans"
+# What tfgen's summary reads of `show -json`; the rest (values, state) is left out of fixtures.
+_SHOWN_KEYS = ("format_version", "terraform_version", "resource_changes", "configuration")
 
 
 @dataclass(frozen=True)
@@ -28,8 +36,9 @@ class Run:
     """One tfgen command: its exit code, what it printed, and its JSON report when it wrote one."""
 
     code: int
-    output: str
+    output: str  # stdout and stderr, as a terminal shows them
     report: dict[str, Any] | None = None
+    stdout: str = ""
 
     def stacks(self, status: str | None = None) -> dict[str, dict[str, Any]]:
         stacks = (self.report or {}).get("stacks", [])
@@ -58,7 +67,7 @@ class World:
 
     def tfgen(self, *args: str, input: str | None = None) -> Run:
         result = CliRunner().invoke(main_group, list(args), input=input, catch_exceptions=False)
-        return Run(result.exit_code, result.output)
+        return Run(result.exit_code, result.output, stdout=result.stdout)
 
     def write_spec(self, text: str) -> None:
         self.spec.write_text(text)
@@ -87,14 +96,43 @@ class World:
     def destroy(self, *extra: str) -> Run:
         return self._run("destroy", "--auto-approve", *extra)
 
+    def show(self, stack_id: str) -> dict[str, Any]:
+        """`terraform show -json` of the stack's saved plan."""
+        plan = self.out / ".tfgen" / "plans" / f"{stack_id.replace('/', '__')}.tfplan"
+        proc = subprocess.run(
+            [str(self.terraform), "show", "-json", "-no-color", str(plan)],
+            cwd=self.out / "stacks" / stack_id,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        shown: dict[str, Any] = json.loads(proc.stdout)
+        return {k: shown[k] for k in _SHOWN_KEYS if k in shown}
+
+    def record(self, case: str, run: Run, expected: Mapping[str, set[str]]) -> None:
+        """With TFGEN_RECORD_PLANS set: keep the real plans of `run` and the facts they must
+        state, as a fixture of the summary's unit tests."""
+        if not os.environ.get(RECORD_ENV) or run.report is None:
+            return
+        plans = {s["id"]: self.show(s["id"]) for s in run.report["stacks"] if s["changes"]}
+        fixture = {
+            "case": case,
+            "expected": {k: sorted(v) for k, v in sorted(expected.items())},
+            "plans": plans,
+        }
+        PLAN_FIXTURES.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(fixture, indent=1, sort_keys=True) + "\n"
+        (PLAN_FIXTURES / f"{case}.json").write_text(text)
+
     def verify(self) -> tuple[int, dict[str, Any]]:
         run = self.tfgen("verify", str(self.spec), "--json")
-        return run.code, json.loads(run.output[run.output.index("{") :])
+        return run.code, json.loads(run.stdout)
 
     def compiled(self) -> list[dict[str, Any]]:
         run = self.tfgen("compile", str(self.spec), "--json")
         assert run.code == 0, run.output
-        return list(json.loads(run.output[run.output.index("[") :]))
+        return list(json.loads(run.stdout))
 
     # --- the live registries --------------------------------------------------------------------
 

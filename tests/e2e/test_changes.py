@@ -20,7 +20,7 @@ def applied(world: World, text: str) -> list[dict[str, object]]:
     return world.compiled()
 
 
-def change(world: World, before: str, after: str, *, replan: bool = False) -> None:
+def change(world: World, before: str, after: str, *, replan: bool = False, case: str = "") -> None:
     old = applied(world, before)
     world.write_spec(after)
     world.render()
@@ -28,7 +28,10 @@ def change(world: World, before: str, after: str, *, replan: bool = False) -> No
     plan = world.plan()
     assert plan.code == 2, plan.output
     assert plan.report is not None
-    assert delta.observed(plan.report) == delta.expected(old, new)
+    expected = delta.expected(old, new)
+    assert delta.observed(plan.report) == expected
+    if case:
+        world.record(case, plan, expected)
     run = world.apply()
     assert run.code == 0, run.output
     assert normalised(world.live(new)) == normalised(new)
@@ -80,8 +83,8 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_spec_change(world: World, case: str) -> None:
-    change(world, specs.BASE, CASES[case])
+    change(world, specs.BASE, CASES[case], case=case)
 
 
 def test_remove_a_rule(world: World) -> None:
-    change(world, TWO_RULES, specs.BASE, replan=True)
+    change(world, TWO_RULES, specs.BASE, replan=True, case="remove-a-rule")

@@ -17,7 +17,7 @@ TEMPLATE = TWO_RULES + (
 )
 
 
-def repaired(world: World, compiled: list[dict[str, object]]) -> None:
+def repaired(world: World, compiled: list[dict[str, object]], case: str) -> None:
     live = world.live(compiled)
     code, verdict = world.verify()
     assert code == 2, verdict
@@ -28,7 +28,9 @@ def repaired(world: World, compiled: list[dict[str, object]]) -> None:
     plan = world.plan()
     assert plan.code == 2, plan.output
     assert plan.report is not None
-    assert delta.observed(plan.report) == delta.expected(live, compiled)
+    expected = delta.expected(live, compiled)
+    assert delta.observed(plan.report) == expected
+    world.record(case, plan, expected)
     run = world.apply()
     assert run.code == 0, run.output
     assert normalised(world.live(compiled)) == normalised(compiled)
@@ -40,20 +42,20 @@ def test_a_dropped_rule_is_put_back(world: World) -> None:
     build = next(r for r in compiled if r["account"] == "build")
     rules = build["replication_configuration"]["rules"]  # type: ignore[index]
     world.aws.put_replication(specs.BUILD, "us-east-1", rules[:1])
-    repaired(world, compiled)
+    repaired(world, compiled, "drift-dropped-rule")
 
 
 def test_a_deleted_registry_policy_is_put_back(world: World) -> None:
     compiled = applied(world, TEMPLATE)
     world.aws.client("ecr", specs.PROD, "us-east-1").delete_registry_policy()
-    repaired(world, compiled)
+    repaired(world, compiled, "drift-deleted-policy")
 
 
 def test_an_edited_template_is_put_back(world: World) -> None:
     compiled = applied(world, TEMPLATE)
     ecr = world.aws.client("ecr", specs.PROD, "us-east-1")
     ecr.update_repository_creation_template(prefix="team-a", imageTagMutability="MUTABLE")
-    repaired(world, compiled)
+    repaired(world, compiled, "drift-edited-template")
 
 
 FOREIGN = {

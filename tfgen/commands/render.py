@@ -21,7 +21,17 @@ from tfgen.render.update import RenderOptions, update_tree
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory of the rendered tree (created if missing).",
 )
-@click.option("--prune", is_flag=True, help="Remove stacks that are gone from the spec.")
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Drop stacks and Regions an earlier render retired, once their removal is applied.",
+)
+@click.option(
+    "--applied-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --prune: the record of the last applies (default DIR/.tfgen/applied.json; the "
+    "same file as plan/apply's --applied-file).",
+)
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 if any file would change (for CI)."
 )
@@ -47,6 +57,7 @@ def render(
     spec: Path,
     out_dir: Path,
     prune: bool,
+    applied_file: Path | None,
     check: bool,
     atlantis: bool,
     adopt_all: bool,
@@ -55,8 +66,13 @@ def render(
     """Write the Terraform tree: modules/, stacks/<account>/{registry-policy,replication}/.
 
     Only changed files are written; a re-render of an unchanged spec touches nothing. Files tfgen
-    did not write are never touched. A stack gone from the spec is kept (it may still hold state)
-    until --prune.
+    did not write are never touched.
+
+    What left the spec is retired, not deleted: a stack gone from the spec is rendered without
+    module calls (its plan destroys what it managed), and a Region gone from a stack keeps its
+    provider (the plan destroys the Region's settings). Once that plan is applied, --prune drops
+    them; it refuses while the local state still holds their resources, or, for remote state,
+    while tfgen has no record of the apply (see --applied-file).
 
     With --adopt (or --adopt-account NAME), each stack also gets imports.tf: Terraform import
     blocks for the replication configuration, registry policy and creation templates that already
@@ -68,8 +84,16 @@ def render(
       tfgen render tfgen.yaml --out infra/ecr
       tfgen render tfgen.yaml --out infra/ecr --check   # in CI: fail if not re-rendered
       tfgen render tfgen.yaml --out infra/ecr --adopt-account prod
+      tfgen render tfgen.yaml --out infra/ecr --prune   # after applying a removal
     """
-    options = RenderOptions(prune, check, atlantis, adopt_all, adopt_accounts)
+    may_prune = None
+    if prune:
+        from tfgen import manifest
+        from tfgen.run.evidence import prune_check
+
+        tree = manifest.read(out_dir)
+        may_prune = prune_check(tree, applied_file) if tree is not None else None
+    options = RenderOptions(prune, check, atlantis, adopt_all, adopt_accounts, may_prune)
     update = update_tree(spec, out_dir, options)
     if update.unchanged:
         for message in update.warnings:

@@ -210,11 +210,7 @@ def _complete_stacks(
         return []
     if found is None:
         return []
-    return [
-        CompletionItem(prefix + s.id)
-        for s in found.active(include_orphaned=True)
-        if s.id.startswith(current)
-    ]
+    return [CompletionItem(prefix + s.id) for s in found.ordered() if s.id.startswith(current)]
 
 
 def _lock_timeout(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -30,9 +30,10 @@ from tfgen.exitcodes import ExitCode
 )
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option(
+    # Retired stacks are always listed now: their plans destroy what they managed.
     "--include-orphaned",
     is_flag=True,
-    help="Also list stacks gone from the spec but kept (not yet --prune'd).",
+    hidden=True,
 )
 @click.option(
     "--job-prefix",
@@ -104,7 +105,8 @@ def stacks(
         if fmt not in ("table", "json"):
             raise click.UsageError("--json and --format are alternatives; give one")
         fmt = "json"
-    listed = manifest.load(directory).active(include_orphaned=include_orphaned)
+    del include_orphaned  # accepted for pipelines written for tfgen 0.1
+    listed = manifest.load(directory).ordered()
     where = directory.as_posix()
     if fmt == "gitlab":
         options = ciformats.GitlabOptions(

@@ -5,9 +5,11 @@ Kept light to import: the no-op fast path (stamp.py) runs before Jinja and the l
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tfgen.render.retire import PruneCheck, Retirement, retire
 from tfgen.render.writer import Change, FileChange, SyncResult, sync
 
 if TYPE_CHECKING:
@@ -15,14 +17,34 @@ if TYPE_CHECKING:
     from tfgen.state import DesiredState
 
 
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render did to the tree's files, and what it keeps of stacks and Regions that left
+    the spec (see tfgen/render/retire.py)."""
+
+    files: SyncResult
+    retirement: Retirement = field(default_factory=Retirement)
+
+    @property
+    def changed(self) -> tuple[FileChange, ...]:
+        """The files written (or, with check, that would be): created, updated, removed."""
+        return self.files.changed
+
+
 def render_files(
-    state: DesiredState, adopt: frozenset[str] = frozenset()
+    state: DesiredState,
+    adopt: frozenset[str] = frozenset(),
+    retirement: Retirement | None = None,
 ) -> tuple[tuple[RenderedStack, ...], dict[str, bytes]]:
     """Every file of the tree, in memory; accounts in `adopt` get Terraform import blocks."""
-    from tfgen.render.layout import plan_stacks
+    from tfgen.render.layout import plan_stacks, retired_stack
     from tfgen.render.resources import module_files
 
-    stacks = plan_stacks(state, adopt)
+    gone = retirement or Retirement()
+    stacks = (
+        *plan_stacks(state, adopt, gone.regions),
+        *(retired_stack(s) for s in gone.stacks),
+    )
     files: dict[str, bytes] = dict(module_files())
     for stack in stacks:
         for rel, text in stack.files.items():
@@ -34,27 +56,43 @@ def render_tree(
     state: DesiredState,
     out_dir: str | Path,
     *,
-    prune: bool = False,
+    may_prune: PruneCheck | None = None,
     check: bool = False,
     adopt: frozenset[str] = frozenset(),
-) -> SyncResult:
+) -> RenderResult:
     """Write the Terraform tree of `state` into `out_dir` (only what changed), or with `check`
-    compare it and write nothing. Stacks gone from the state are kept until `prune`."""
+    compare it and write nothing. What left the spec since the last render is retired (rendered
+    to be destroyed); with `may_prune`, what an earlier render retired goes where it allows."""
     from tfgen import __version__
+    from tfgen.manifest import read
     from tfgen.render import parallel, writer
+    from tfgen.render.layout import stack_regions
 
     root = Path(out_dir)
+    generator = f"tfgen {__version__}"
     if not check and writer.is_new(root) and parallel.worth_it(state):
-        return parallel.render_new_tree(state, root, adopt, f"tfgen {__version__}")
-    stacks, files = render_files(state, adopt)
-    return sync(
+        return RenderResult(parallel.render_new_tree(state, root, adopt, generator))
+    previous = None if writer.is_new(root) else read(root)
+    retirement = retire(previous, stack_regions(state), may_prune)
+    stacks, files = render_files(state, adopt, retirement)
+    result = sync(
         root,
         files,
         [s.entry for s in stacks],
-        f"tfgen {__version__}",
-        prune=prune,
+        generator,
+        keep=retirement.keep_files(previous) if previous else (),
+        previous=previous,
         check=check,
     )
+    return RenderResult(result, retirement)
 
 
-__all__ = ["Change", "FileChange", "SyncResult", "render_files", "render_tree"]
+__all__ = [
+    "Change",
+    "FileChange",
+    "RenderResult",
+    "Retirement",
+    "SyncResult",
+    "render_files",
+    "render_tree",
+]

@@ -50,6 +50,7 @@ def _stack(
     depends_on: tuple[str, ...],
     files: Mapping[str, str],
     imports: tuple[tuple[str, str], ...],
+    retired_regions: Sequence[str] = (),
 ) -> RenderedStack:
     entry = ManifestStack(
         id=f"{account.name}/{kind}",
@@ -60,7 +61,8 @@ def _stack(
         modules=tuple(modules),
         account=account.name,
         account_id=account.account_id,
-        regions=tuple(regions),
+        regions=tuple(sorted({*regions, *retired_regions})),
+        retired_regions=tuple(sorted(retired_regions)),
     )
     return RenderedStack(entry, files, imports)
 
@@ -74,10 +76,43 @@ def alias(region: str) -> str:
 
 
 def plan_stacks(
-    state: DesiredState, adopt: frozenset[str] = frozenset()
+    state: DesiredState,
+    adopt: frozenset[str] = frozenset(),
+    retired: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[RenderedStack, ...]:
-    """The stacks of every account; accounts named in `adopt` get Terraform import blocks."""
-    return plan_accounts(state, adopt, account_names(state))
+    """The stacks of every account; accounts named in `adopt` get Terraform import blocks, and
+    the stacks in `retired` (stack id → Regions that left it) keep those Regions' providers."""
+    return plan_accounts(state, adopt, account_names(state), retired or {})
+
+
+def retired_stack(previous: ManifestStack) -> RenderedStack:
+    """A stack gone from the spec, rendered to destroy what it managed: a main.tf without module
+    calls; its versions.tf and providers.tf are kept as they are (the writer keeps them), since
+    its account's role and backend may be gone from the spec too."""
+    entry = replace(
+        previous,
+        retired=True,
+        retired_regions=previous.regions,
+        modules=(),
+        depends_on=(),
+    )
+    text = render("stack/retired.tf.j2", {"header": HEADER, "stack_id": previous.id})
+    return RenderedStack(entry, {f"{previous.path}/main.tf": text})
+
+
+def _receives(registry: RegistryState) -> bool:
+    return registry.registry_policy() is not None or bool(registry.creation_templates)
+
+
+def stack_regions(state: DesiredState) -> dict[str, tuple[str, ...]]:
+    """stack id → its Regions, as `plan_stacks` renders them (without retired Regions)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for r in state.registries:
+        if _receives(r):
+            out[f"{r.account}/{REGISTRY_POLICY}"].append(r.region)
+        if r.rules:
+            out[f"{r.account}/{REPLICATION}"].append(r.region)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def account_names(state: DesiredState) -> list[str]:
@@ -86,24 +121,34 @@ def account_names(state: DesiredState) -> list[str]:
 
 
 def plan_accounts(
-    state: DesiredState, adopt: frozenset[str], names: Sequence[str]
+    state: DesiredState,
+    adopt: frozenset[str],
+    names: Sequence[str],
+    retired: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[RenderedStack, ...]:
     """The stacks of the named accounts (any subset: each account's stacks depend only on it)."""
+    gone = retired or {}
     wanted = set(names)
     by_account: dict[str, list[RegistryState]] = defaultdict(list)
     for registry in state.registries:
         if registry.account in wanted:
             by_account[registry.account].append(registry)
     names_by_id = {a.account_id: a.name for a in state.accounts.values()}
-    receiving = {r.account for r in state.registries if r.registry_policy() or r.creation_templates}
+    receiving = {r.account for r in state.registries if _receives(r)}
     stacks: list[RenderedStack] = []
     for name in names:
         account = state.accounts[name]
         registries = by_account[name]
-        receivers = [r for r in registries if r.registry_policy() or r.creation_templates]
+        receivers = [r for r in registries if _receives(r)]
         senders = [r for r in registries if r.rules]
         if receivers:
-            stack = _policy_stack(account, receivers, state.settings, names_by_id)
+            stack = _policy_stack(
+                account,
+                receivers,
+                state.settings,
+                names_by_id,
+                gone.get(f"{name}/{REGISTRY_POLICY}", ()),
+            )
             stacks.append(_with_imports(stack) if name in adopt else stack)
         if senders:
             targets = {
@@ -115,7 +160,14 @@ def plan_accounts(
             depends = tuple(
                 f"{t}/{REGISTRY_POLICY}" for t in sorted(targets) if t != name and t in receiving
             )
-            stack = _replication_stack(account, senders, state.settings, names_by_id, depends)
+            stack = _replication_stack(
+                account,
+                senders,
+                state.settings,
+                names_by_id,
+                depends,
+                gone.get(f"{name}/{REPLICATION}", ()),
+            )
             stacks.append(_with_imports(stack) if name in adopt else stack)
     return tuple(stacks)
 
@@ -135,6 +187,7 @@ def _common_files(
     regions: list[str],
     settings: Settings,
     used: Iterable[Feature],
+    retired_regions: Sequence[str] = (),
 ) -> dict[str, str]:
     base = stack_path(account.name, kind)
     backend: dict[str, Any] | None = None
@@ -169,7 +222,10 @@ def _common_files(
             {
                 "header": HEADER,
                 "account": account,
-                "providers": [{"alias": alias(r), "region": r} for r in regions],
+                "providers": [
+                    {"alias": alias(r), "region": r, "retired": r in retired_regions}
+                    for r in sorted({*regions, *retired_regions})
+                ],
             },
         ),
     }
@@ -181,6 +237,7 @@ def _replication_stack(
     settings: Settings,
     names_by_id: Mapping[str, str],
     depends_on: tuple[str, ...],
+    retired_regions: Sequence[str] = (),
 ) -> RenderedStack:
     regions = [r.region for r in registries]
     modules = []
@@ -207,7 +264,9 @@ def _replication_stack(
                 "rules": rules,
             }
         )
-    files = _common_files(account, REPLICATION, regions, settings, [features.REPLICATION])
+    files = _common_files(
+        account, REPLICATION, regions, settings, [features.REPLICATION], retired_regions
+    )
     files[f"stacks/{account.name}/{REPLICATION}/main.tf"] = render(
         "stack/replication.tf.j2",
         {
@@ -222,7 +281,14 @@ def _replication_stack(
         for m in modules
     )
     return _stack(
-        account, REPLICATION, regions, ("modules/ecr-replication",), depends_on, files, imports
+        account,
+        REPLICATION,
+        regions,
+        ("modules/ecr-replication",),
+        depends_on,
+        files,
+        imports,
+        retired_regions,
     )
 
 
@@ -256,6 +322,7 @@ def _policy_stack(
     registries: list[RegistryState],
     settings: Settings,
     names_by_id: Mapping[str, str],
+    retired_regions: Sequence[str] = (),
 ) -> RenderedStack:
     regions = [r.region for r in registries]
     policies = []
@@ -306,7 +373,7 @@ def _policy_stack(
                     "body": _template_body(t),
                 }
             )
-    files = _common_files(account, REGISTRY_POLICY, regions, settings, needs)
+    files = _common_files(account, REGISTRY_POLICY, regions, settings, needs, retired_regions)
     files[f"stacks/{account.name}/{REGISTRY_POLICY}/main.tf"] = render(
         "stack/registry-policy.tf.j2",
         {
@@ -324,7 +391,9 @@ def _policy_stack(
         (f"module.{t['name']}.aws_ecr_repository_creation_template.this", str(t["prefix"]))
         for t in templates
     )
-    return _stack(account, REGISTRY_POLICY, regions, sorted(modules), (), files, imports)
+    return _stack(
+        account, REGISTRY_POLICY, regions, sorted(modules), (), files, imports, retired_regions
+    )
 
 
 def _with_imports(stack: RenderedStack) -> RenderedStack:

@@ -82,8 +82,6 @@ def render_new_tree(
         raise
     return SyncResult(
         tuple(FileChange(rel, Change.CREATE) for rel in files),
-        (),
-        (),
         (*files, MANIFEST),
         tuple(stacks),
     )

@@ -17,6 +17,7 @@ from tfgen.dirlock import DirLock
 from tfgen.errors import TfgenError
 from tfgen.manifest import MANIFEST
 from tfgen.render import stamp
+from tfgen.render.retire import PruneCheck
 from tfgen.render.writer import Change, FileChange
 
 
@@ -24,11 +25,12 @@ from tfgen.render.writer import Change, FileChange
 class RenderOptions:
     """How `tfgen render` writes the tree."""
 
-    prune: bool = False  # remove stacks gone from the spec
+    prune: bool = False  # drop what an earlier render retired, where `may_prune` allows
     check: bool = False  # write nothing; report what would change
     atlantis: bool = False  # also write atlantis.yaml at the repository root
     adopt_all: bool = False  # import blocks for every account
     adopt_accounts: tuple[str, ...] = ()  # import blocks for these accounts
+    may_prune: PruneCheck | None = None  # evidence that a retired part's removal was applied
 
     def fingerprint(self) -> list[str]:
         """The options that change what is written (the stamp's digest covers them)."""
@@ -65,7 +67,8 @@ class TreeUpdate:
 def update_tree(spec: Path, out_dir: Path, options: RenderOptions) -> TreeUpdate:
     """Render `spec` into `out_dir` (see the module docstring for the order of the steps)."""
     digest = stamp.inputs_digest(spec, options.fingerprint())
-    if digest is not None:
+    # --prune reads what the stamp does not cover (applied records, local state): no fast path.
+    if digest is not None and not options.prune:
         messages = stamp.unchanged(out_dir, digest)
         if messages is not None:
             return TreeUpdate(out_dir, options.check, unchanged=True, warnings=tuple(messages))
@@ -86,21 +89,22 @@ def update_tree(spec: Path, out_dir: Path, options: RenderOptions) -> TreeUpdate
         else contextlib.nullcontext()
     )
     with lock:
-        result = render_tree(state, out_dir, prune=options.prune, check=options.check, adopt=adopt)
-        warnings = [w.format() for w in state.warnings]
-        notices = []
-        for stack in result.orphaned_stacks:
-            if stack in result.pruned_stacks:
-                notices.append(
-                    f"removed stack {stack}: it may still hold Terraform state; destroy its "
-                    "resources or remove them from state if that was not done"
-                )
-            else:
-                warnings.append(
-                    f"stack {stack} is no longer in the spec; kept, since it may still hold "
-                    "state. Destroy it (tfgen destroy --stacks ...) and re-render with --prune "
-                    "to remove it"
-                )
+        rendered = render_tree(
+            state,
+            out_dir,
+            may_prune=(options.may_prune or _never) if options.prune else None,
+            check=options.check,
+            adopt=adopt,
+        )
+        result, retirement = rendered.files, rendered.retirement
+        warnings = [*(w.format() for w in state.warnings), *retirement.notices()]
+        notices = [f"pruned {what}: its removal was applied" for what in retirement.pruned]
+        notices.extend(
+            f"left {out_dir / path}: it holds files tfgen did not write (Terraform's working "
+            "files, local state): delete it yourself when it is not needed"
+            for path in retirement.pruned_paths
+            if (out_dir / path).exists() and not options.check
+        )
         notices.extend(
             f"kept {out_dir / rel}: no longer rendered, but not the file tfgen wrote (edited or "
             "replaced since); tfgen no longer owns it: delete it yourself if it is not needed"
@@ -120,8 +124,12 @@ def update_tree(spec: Path, out_dir: Path, options: RenderOptions) -> TreeUpdate
             warnings=tuple(warnings),
             notices=tuple(notices),
             atlantis=atlantis,
-            pruned=bool(result.pruned_stacks),
+            pruned=bool(retirement.pruned),
         )
         if digest is not None and not options.check:
             stamp.write(out_dir, digest, owned, warnings)
     return update
+
+
+def _never(stack: object, regions: tuple[str, ...]) -> str:
+    return "nothing can tell here whether its removal was applied"

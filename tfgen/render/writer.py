@@ -18,7 +18,7 @@ import os
 import shutil
 import stat
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -47,8 +47,6 @@ class SyncResult:
     """The outcome of writing a tree: per-file changes and what happened to stacks and files."""
 
     changes: tuple[FileChange, ...]
-    orphaned_stacks: tuple[str, ...]  # in the previous manifest, gone from the spec
-    pruned_stacks: tuple[str, ...]
     owned: tuple[str, ...] = ()  # every file tfgen owns after this sync, manifest included
     stacks: tuple[ManifestStack, ...] = ()  # the manifest's stacks after this sync
     # Files no longer rendered but kept: edited since tfgen wrote them, or not a regular file.
@@ -69,21 +67,20 @@ def sync(
     stacks: Sequence[ManifestStack],
     generator: str,
     *,
-    prune: bool = False,
+    keep: Iterable[str] = (),
+    previous: Manifest | None = None,
     check: bool = False,
 ) -> SyncResult:
-    """Make DIR hold exactly `files` (plus what tfgen does not own); write the manifest."""
-    old = read(root) or Manifest(root, {}, ())
+    """Make DIR hold exactly `files` (plus what tfgen does not own); write the manifest.
+
+    `keep` names files of the previous manifest that stay owned as they are (a retired stack's
+    providers and backend); `previous` is that manifest when the caller has read it already."""
+    old = previous or read(root) or Manifest(root, {}, ())
     guard = TreeGuard(root)
-    new_ids = {s.id for s in stacks}
-    orphans = [s for s in old.stacks if s.id not in new_ids]
-    kept_orphans = [] if prune else orphans
-    # An orphaned stack keeps its files (with the hashes tfgen wrote) until --prune.
-    prefixes = tuple(s.path + "/" for s in kept_orphans)
     kept_files = {
-        rel: digest
-        for rel, digest in old.files.items()
-        if prefixes and rel.startswith(prefixes) and rel not in files and guard.exists(rel)
+        rel: old.files[rel]
+        for rel in keep
+        if rel in old.files and rel not in files and guard.exists(rel)
     }
 
     changes: list[FileChange] = []
@@ -112,15 +109,12 @@ def sync(
     changes.extend(FileChange(rel, Change.REMOVE) for rel in removals)
 
     owned = {rel: sha256(data) for rel, data in files.items()} | kept_files
-    all_stacks = [*stacks, *(_orphaned(s) for s in kept_orphans)]
-    manifest_bytes = encode(owned, all_stacks, generator)
+    manifest_bytes = encode(owned, stacks, generator)
     manifest_changed = _differs(guard, manifest_bytes)
     result = SyncResult(
         tuple(changes),
-        tuple(s.id for s in orphans),
-        tuple(s.id for s in orphans) if prune else (),
         (*sorted(owned), MANIFEST),
-        tuple(sorted(all_stacks, key=lambda s: s.id)),
+        tuple(sorted(stacks, key=lambda s: s.id)),
         tuple(kept),
     )
     if check or (not pending and not removals and not manifest_changed):
@@ -132,10 +126,6 @@ def sync(
     else:
         _commit(guard, pending, removals)
     return result
-
-
-def _orphaned(stack: ManifestStack) -> ManifestStack:
-    return replace(stack, orphaned=True)
 
 
 def _read(guard: TreeGuard, rel: str) -> bytes | None:

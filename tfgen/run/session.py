@@ -154,7 +154,7 @@ def open_session(directory: Path, command: str, options: RunOptions) -> Iterator
             flags=options.flags,
             cache_gate=CacheGate() if parse_version(info.version) >= (1, 4) else None,
         )
-        selected = select(tree.stacks, options.stacks)  # orphaned ones too: they can be destroyed
+        selected = select(tree.stacks, options.stacks)  # retired ones too: their plans destroy
         if options.stacks and not selected:
             raise RunError(f"no stack matches {', '.join(options.stacks)}")
         yield Session(command, options, tree, ctx, groups, selected)

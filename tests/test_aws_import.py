@@ -422,3 +422,32 @@ def test_creation_templates_round_trip_offline() -> None:
     )
     assert errors == ()
     assert differences == ()
+
+
+def test_a_wide_live_grant_imports_as_the_wide_setting() -> None:
+    """What an older tfgen wrote (repository/* for a source whose rule has a filter) is wider than
+    the scoped default: import keeps it wide with `grants: {scope: wide}`, and says nothing."""
+    rule = {
+        "destinations": [{"region": "us-east-1", "registryId": PROD}],
+        "repositoryFilters": [{"filter": "prod-", "filterType": "PREFIX_MATCH"}],
+    }
+    grant = {
+        "Sid": "TfgenReplication",
+        "Effect": "Allow",
+        "Principal": {"AWS": [f"arn:aws:iam::{BUILD}:root"]},
+        "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
+        "Resource": [f"arn:aws:ecr:us-east-1:{PROD}:repository/*"],
+    }
+    live = [
+        LiveRegistry("build", BUILD, "us-east-1", {"rules": [rule]}, None, ()),
+        LiveRegistry(
+            "prod", PROD, "us-east-1", None, {"Version": "2012-10-17", "Statement": [grant]}, ()
+        ),
+    ]
+    accounts = {"build": BUILD, "prod": PROD}
+    imported = build_spec(accounts, live, role_arn=ROLE, partition="aws")
+    assert imported.data["accounts"]["prod"] == {"id": PROD, "grants": {"scope": "wide"}}
+    assert "registry_policies" not in imported.data
+    assert imported.notes == ()
+    differences, _, errors = round_trip(to_yaml(imported, accounts, ["us-east-1"]), live)
+    assert errors == () and differences == ()

@@ -29,7 +29,7 @@ from tfgen.spec.policy import (
     matches_some,
     wildcard_match,
 )
-from tfgen.state import EVERY_REPOSITORY, DesiredState, RegistryState, minimal_prefixes
+from tfgen.state import DesiredState, RegistryState, minimal_prefixes
 
 _REPOSITORY = "repository/"
 _GRANT_KEYS = frozenset({"Sid", "Effect", "Principal", "Action", "Resource"})
@@ -234,10 +234,6 @@ def covered(prefix: str, by: Iterable[str]) -> bool:
     return any(prefix.startswith(p) for p in by)
 
 
-def every_repository(prefixes: tuple[str, ...]) -> bool:
-    return prefixes == EVERY_REPOSITORY
-
-
 def check_denials(spec: Spec, state: DesiredState, issues: list[Issue]) -> None:
     """A Deny that blocks replication the spec asks for is an error, unless its statement says
     `tfgen_accept: [denies_replication]`; a conditional one is a warning."""
@@ -298,7 +294,6 @@ __all__ = [
     "check_denials",
     "covered",
     "denials",
-    "every_repository",
     "form_access",
     "grant_form",
     "union",

@@ -149,9 +149,10 @@ def _choose(policies: Sequence[_Policy]) -> tuple[GrantScope, bool, frozenset[st
         else:
             if best is None or (len(kept), rank) < best[:2]:
                 best = (len(kept), rank, frozenset(kept))
-    # Keeping every grant with ReplicateImage-only settings always reproduces the live policy.
-    count, rank, kept_regions = best if best is not None else (0, 2, frozenset())
-    del count
+    # Keeping every grant, with a ReplicateImage-only grant of the replicated prefixes, always
+    # reproduces the live permissions: some setting always qualifies.
+    assert best is not None
+    _, rank, kept_regions = best
     scope, create = SETTINGS[rank]
     return scope, create, kept_regions
 

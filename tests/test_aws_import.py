@@ -148,57 +148,153 @@ def test_registries_that_order_rules_differently_get_their_own_entries(
         assert compiled[label] == live[label]
 
 
+def _grants_only(aws: moto_server.MotoAws, tmp_path: Path) -> tuple[Result, dict[str, Any]]:
+    result, out = _import(tmp_path)
+    assert result.exit_code == 0, result.output
+    return result, yaml.safe_load(out.read_text(encoding="utf-8"))
+
+
+def _policy_of(state: DesiredState, label: str) -> dict[str, Any] | None:
+    return next(r for r in state.registries if r.label == label).registry_policy()
+
+
 def test_hand_made_grants_are_recognised(aws: moto_server.MotoAws, tmp_path: Path) -> None:
+    """Issue 10 item 4: `Resource: "*"`, a Region wildcard, a prefix and a bare account id all
+    grant replication already; import replaces them with tfgen's grant of the same permissions,
+    notes no gap and adds no redundant statement."""
+    to_prod = [{"region": region, "registryId": PROD} for region in ("us-east-1", "eu-west-1")]
+    aws.put_replication(BUILD, "us-east-1", [{"destinations": to_prod}])
+    aws.put_replication(
+        STAGING,
+        "us-east-1",
+        [
+            {
+                "destinations": to_prod[:1],
+                "repositoryFilters": [{"filter": "prod-", "filterType": "PREFIX_MATCH"}],
+            }
+        ],
+    )
+    partner = {  # a grant to an account that does not replicate here: not tfgen's, kept
+        "Sid": "Partner",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::444444444444:root"},
+        "Action": ["ecr:ReplicateImage"],
+        "Resource": [f"arn:aws:ecr:*:{PROD}:repository/*"],
+    }
+    live = {
+        "us-east-1": [
+            {
+                "Sid": "Build",
+                "Effect": "Allow",
+                "Principal": {"AWS": BUILD},  # a bare account id
+                "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "Staging",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{STAGING}:root"},
+                "Action": ["ecr:ReplicateImage", "ecr:CreateRepository"],
+                "Resource": f"arn:aws:ecr:us-east-1:{PROD}:repository/prod-*",
+            },
+            partner,
+        ],
+        "eu-west-1": [
+            {
+                "Sid": "Build",
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:aws:iam::{BUILD}:root"]},
+                "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
+                "Resource": [f"arn:aws:ecr:*:{PROD}:repository/*"],  # a Region wildcard
+            },
+            partner,
+        ],
+    }
+    for region, statements in live.items():
+        aws.put_policy(PROD, region, {"Version": "2012-10-17", "Statement": statements})
+    result, data = _grants_only(aws, tmp_path)
+    assert "no grant" not in result.output and "leave out" not in result.output
+    assert "note: prod/us-east-1: replication grant(s) Build, Staging become tfgen's" in (
+        result.output
+    )
+    assert data["accounts"]["prod"] == {"id": PROD}  # the defaults: scoped, CreateRepository
+    assert data["registry_policies"]["prod"]["statements"] == [partner]
+    state = compile_loaded(load_spec_text(yaml.safe_dump(data)))
+    east = _policy_of(state, "prod/us-east-1")
+    assert east is not None
+    resources = {s["Sid"]: s["Resource"] for s in east["Statement"]}
+    assert resources == {
+        "TfgenReplication": [f"arn:aws:ecr:us-east-1:{PROD}:repository/*"],
+        next(k for k in resources if k.startswith("TfgenReplication") and len(k) > 16): [
+            f"arn:aws:ecr:us-east-1:{PROD}:repository/prod-*"
+        ],
+        "Partner": partner["Resource"],
+    }
+    # The round trip finds the same permissions, packed into tfgen's statements.
+    assert "registry policy replication grants: changed: the same permissions" in result.output
+    assert "grant to" not in result.output
+
+
+def test_a_grant_tfgen_cannot_write_is_kept_as_it_is(
+    aws: moto_server.MotoAws, tmp_path: Path
+) -> None:
+    """One source may create repositories and another may not: no grant setting says that, so
+    the live statements stay, and tfgen's own grant (ReplicateImage only) adds nothing."""
+    for source in (BUILD, STAGING):
+        aws.put_replication(
+            source, "us-east-1", [{"destinations": [{"region": "us-east-1", "registryId": PROD}]}]
+        )
+    resource = f"arn:aws:ecr:us-east-1:{PROD}:repository/*"
+    statements = [
+        {
+            "Sid": "ReplicationAccessCrossAccount1",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{BUILD}:root"},
+            "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
+            "Resource": [resource],
+        },
+        {
+            "Sid": "ReplicationAccessCrossAccount2",
+            "Effect": "Allow",
+            "Principal": {"AWS": STAGING},
+            "Action": "ecr:ReplicateImage",
+            "Resource": resource,
+        },
+    ]
+    aws.put_policy(PROD, "us-east-1", {"Version": "2012-10-17", "Statement": statements})
+    result, data = _grants_only(aws, tmp_path)
+    assert "give more or other than tfgen's grant" in result.output
+    assert "no grant" not in result.output and "also allows" not in result.output
+    assert data["accounts"]["prod"] == {"id": PROD, "grants": {"create_repositories": False}}
+    assert data["registry_policies"]["prod"]["statements"] == statements
+    assert "other live statements allow as much" in result.output
+
+
+def test_true_gaps_are_noted(aws: moto_server.MotoAws, tmp_path: Path) -> None:
     aws.put_replication(
         BUILD, "us-east-1", [{"destinations": [{"region": "us-east-1", "registryId": PROD}]}]
     )
     aws.put_replication(
         STAGING, "us-east-1", [{"destinations": [{"region": "us-east-1", "registryId": PROD}]}]
     )
-    resource = f"arn:aws:ecr:us-east-1:{PROD}:repository/*"
-    aws.put_policy(
-        PROD,
-        "us-east-1",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {  # the AWS docs' example, one statement per source account
-                    "Sid": "ReplicationAccessCrossAccount1",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{BUILD}:root"},
-                    "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
-                    "Resource": [resource],
-                },
-                {
-                    "Sid": "ReplicationAccessCrossAccount2",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": STAGING},
-                    "Action": "ecr:ReplicateImage",
-                    "Resource": resource,
-                },
-                {  # a grant to an account that does not replicate here: not tfgen's, kept
-                    "Sid": "Partner",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::444444444444:root"},
-                    "Action": ["ecr:ReplicateImage"],
-                    "Resource": [resource],
-                },
-            ],
-        },
-    )
-    result, out = _import(tmp_path)
-    assert result.exit_code == 0, result.output
+    narrow = {  # build replicates every repository, but only prod-* is granted
+        "Sid": "Narrow",
+        "Effect": "Allow",
+        "Principal": {"AWS": BUILD},
+        "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
+        "Resource": f"arn:aws:ecr:us-east-1:{PROD}:repository/prod-*",
+    }
+    aws.put_policy(PROD, "us-east-1", {"Version": "2012-10-17", "Statement": [narrow]})
+    result, data = _grants_only(aws, tmp_path)
     assert (
-        "replication grant(s) ReplicationAccessCrossAccount1, ReplicationAccessCrossAccount2 "
-        "become tfgen's single statement TfgenReplication" in result.output
-    )
-    assert "grant ReplicationAccessCrossAccount2 allows only ecr:ReplicateImage" in result.output
-    assert "registry policy statement 'TfgenReplication': missing" in result.output
-    data = yaml.safe_load(out.read_text(encoding="utf-8"))
-    assert [s["Sid"] for s in data["registry_policies"]["prod"]["statements"]] == ["Partner"]
-    state = compile_loaded(load_spec(out))
-    prod = next(r for r in state.registries if r.label == "prod/us-east-1")
-    assert prod.grant_sources == (BUILD, STAGING)
+        f"prod/us-east-1: the live grants leave out repositories that replicate here, for {BUILD} "
+        "(*) (their replication fails today); tfgen's grant adds them"
+    ) in result.output
+    assert (
+        f"prod/us-east-1: no grant for {STAGING}, which replicate here (their replication fails "
+        "today); tfgen's grant adds them"
+    ) in result.output
+    assert "registry_policies" not in data
 
 
 def test_a_destination_outside_the_accounts_is_an_error(
@@ -326,3 +422,32 @@ def test_creation_templates_round_trip_offline() -> None:
     )
     assert errors == ()
     assert differences == ()
+
+
+def test_a_wide_live_grant_imports_as_the_wide_setting() -> None:
+    """What an older tfgen wrote (repository/* for a source whose rule has a filter) is wider than
+    the scoped default: import keeps it wide with `grants: {scope: wide}`, and says nothing."""
+    rule = {
+        "destinations": [{"region": "us-east-1", "registryId": PROD}],
+        "repositoryFilters": [{"filter": "prod-", "filterType": "PREFIX_MATCH"}],
+    }
+    grant = {
+        "Sid": "TfgenReplication",
+        "Effect": "Allow",
+        "Principal": {"AWS": [f"arn:aws:iam::{BUILD}:root"]},
+        "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
+        "Resource": [f"arn:aws:ecr:us-east-1:{PROD}:repository/*"],
+    }
+    live = [
+        LiveRegistry("build", BUILD, "us-east-1", {"rules": [rule]}, None, ()),
+        LiveRegistry(
+            "prod", PROD, "us-east-1", None, {"Version": "2012-10-17", "Statement": [grant]}, ()
+        ),
+    ]
+    accounts = {"build": BUILD, "prod": PROD}
+    imported = build_spec(accounts, live, role_arn=ROLE, partition="aws")
+    assert imported.data["accounts"]["prod"] == {"id": PROD, "grants": {"scope": "wide"}}
+    assert "registry_policies" not in imported.data
+    assert imported.notes == ()
+    differences, _, errors = round_trip(to_yaml(imported, accounts, ["us-east-1"]), live)
+    assert errors == () and differences == ()

@@ -100,8 +100,10 @@ def test_equivalent_forms_are_not_drift(aws: moto_server.MotoAws, spec: Path) ->
     rules[1]["destinations"] = list(reversed(rules[1]["destinations"]))
     rules[1]["repositoryFilters"] = list(reversed(rules[1]["repositoryFilters"]))
     aws.put_replication(BUILD, "us-east-1", rules)
-    # The grant with an account-id principal as a plain string, the Resource as a string, the
-    # actions in another order, and the statements in another order.
+    prod = next(r for r in state.registries if r.label == "prod/us-east-1")
+    (grant,) = prod.grant_groups()
+    # The grant with an account-id principal as a plain string, the actions and resources in
+    # another order, and the statements in another order.
     aws.put_policy(
         PROD,
         "us-east-1",
@@ -116,11 +118,14 @@ def test_equivalent_forms_are_not_drift(aws: moto_server.MotoAws, spec: Path) ->
                     "Resource": f"arn:aws:ecr:us-east-1:{PROD}:repository/cache/*",
                 },
                 {
-                    "Sid": "TfgenReplication",
+                    "Sid": grant.sid,
                     "Effect": "Allow",
                     "Principal": {"AWS": BUILD},
                     "Action": ["ecr:ReplicateImage", "ecr:CreateRepository"],
-                    "Resource": f"arn:aws:ecr:us-east-1:{PROD}:repository/*",
+                    "Resource": [
+                        f"arn:aws:ecr:us-east-1:{PROD}:repository/team-a/*",
+                        f"arn:aws:ecr:us-east-1:{PROD}:repository/base/*",
+                    ],
                 },
             ],
         },
@@ -182,8 +187,15 @@ def test_drift_rule_by_rule_and_statement_by_statement(
     )
     assert "replication live rule 3 (filters hotfix/): unexpected" in out
     assert "prod/eu-west-1 (222222222222): DRIFT" in out
-    assert "registry policy statement 'TfgenReplication': changed: Resource missing" in out
-    assert "registry policy statement 'ByHand': unexpected" in out
+    assert (
+        "registry policy grant to 111111111111: changed: live ecr:CreateRepository, "
+        "ecr:ReplicateImage on repository/team-a/* (live statement TfgenReplication); tfgen "
+        "ecr:CreateRepository, ecr:ReplicateImage on repository/base/*, repository/team-a/*"
+    ) in out
+    assert (
+        "registry policy grant to 333333333333: unexpected: the live policy allows "
+        "ecr:ReplicateImage on repository/* (live statement ByHand)"
+    ) in out
     assert "prod/us-east-1 (222222222222): in sync" in out
     verdicts = _verdicts(spec)
     assert verdicts["staging/us-east-1"]["status"] == "in_sync"

@@ -49,8 +49,16 @@ def test_hub_and_spoke_in_words() -> None:
         "  - repositories starting with analytics/ to data/eu-central-1 "
         "— replication[1] build-to-data.\n"
     ) in text
+    assert (
+        "data/eu-central-1 lets build (111111111111) replicate repositories starting with "
+        "analytics/ into it."
+    ) in text
+    for registry in ("prod/eu-west-1", "prod/us-east-1", "staging/us-east-1"):
+        assert (
+            f"{registry} lets build (111111111111) replicate repositories starting with "
+            "base/, team-a/ or team-b/ into it."
+        ) in text
     for registry in ("data/eu-central-1", "prod/eu-west-1", "prod/us-east-1", "staging/us-east-1"):
-        assert f"{registry} lets build (111111111111) replicate into it." in text
         assert (
             f"{registry}: repositories created by replication under ROOT (any repository without "
             "a more specific template) get IMMUTABLE image tags; encryption AES256; lifecycle "
@@ -74,11 +82,14 @@ def test_mesh_grants_list_every_other_account() -> None:
         "americas/us-east-1, asia/ap-northeast-1 — replication[1] europe-out."
     ) in text
     assert (
-        "americas/us-east-1 lets europe (100000000002) and asia (100000000003) replicate into it."
+        "americas/us-east-1 lets europe (100000000002) replicate repositories starting with "
+        "europe/ or shared/ into it, and asia (100000000003) repositories starting with asia/ or "
+        "shared/."
     ) in text
     assert (
-        "europe/eu-west-1 lets americas (100000000001) and asia (100000000003) replicate into it; "
-        "its policy also has 1 statement of its own: AuditorsMayPullThroughCache."
+        "europe/eu-west-1 lets americas (100000000001) replicate repositories starting with "
+        "americas/ or shared/ into it, and asia (100000000003) repositories starting with asia/ "
+        "or shared/; its policy also has 1 statement of its own: AuditorsMayPullThroughCache."
     ) in text
 
 

@@ -464,9 +464,9 @@ def test_documentation_check_catches_drift(tmp_path: Path) -> None:
     module = _module_copy(REGISTRY_POLICY, tmp_path)
     readme = module / "README.md"
     original = readme.read_text()
-    readme.write_text(re.sub(r"^\| `grant_sid` .*\n", "", original, flags=re.M))
+    readme.write_text(re.sub(r"^\| `grants` .*\n", "", original, flags=re.M))
     problems = _documentation_problems(module, set(), tmp_path / "a")
-    assert "variable grant_sid is missing from the README Inputs table" in problems
+    assert "variable grants is missing from the README Inputs table" in problems
 
     readme.write_text(original.replace("| `policy_length` |", "| `policy_size` |"))
     problems = _documentation_problems(module, set(), tmp_path / "b")
@@ -625,7 +625,14 @@ def _policy(tmp_path: Path, values: dict[str, Any], facts: dict[str, str] = GOV)
     return _run_module(REGISTRY_POLICY, tmp_path, values, POLICY_OUTPUTS, facts=facts)
 
 
-def test_registry_policy_packs_every_source_account_into_one_grant(tmp_path: Path) -> None:
+def _grant(sid: str, accounts: list[str], prefixes: list[str] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"sid": sid, "source_account_ids": accounts}
+    if prefixes is not None:
+        out["repository_prefixes"] = prefixes
+    return out
+
+
+def test_registry_policy_builds_one_statement_per_grant(tmp_path: Path) -> None:
     extra = [
         {"Sid": "PullThroughCache", "Effect": "Allow", "Action": ["ecr:BatchImportUpstreamImage"]},
         {"Effect": "Deny", "Principal": "*", "Action": "ecr:*", "Resource": "*"},
@@ -633,12 +640,17 @@ def test_registry_policy_packs_every_source_account_into_one_grant(tmp_path: Pat
     outcome = _policy(
         tmp_path,
         {
-            "source_account_ids": ["333333333333", "111111111111", "333333333333"],
+            "grants": [
+                _grant("TfgenReplication", ["333333333333", "111111111111", "333333333333"]),
+                _grant("Scoped", ["444444444444"], ["team-a/", "base", "base"]),
+            ],
             "additional_statements_json": json.dumps(extra),
         },
     )
     _assert_accepted(outcome)
     assert outcome.outputs["create"] is True
+    arn = "arn:aws-us-gov:ecr:us-gov-west-1:222222222222:repository/"
+    both = ["ecr:CreateRepository", "ecr:ReplicateImage"]
     assert json.loads(outcome.outputs["policy"]) == {
         "Version": "2012-10-17",
         "Statement": [
@@ -651,27 +663,82 @@ def test_registry_policy_packs_every_source_account_into_one_grant(tmp_path: Pat
                         "arn:aws-us-gov:iam::333333333333:root",
                     ]
                 },
-                "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
-                "Resource": ["arn:aws-us-gov:ecr:us-gov-west-1:222222222222:repository/*"],
+                "Action": both,
+                "Resource": [f"{arn}*"],
+            },
+            {
+                "Sid": "Scoped",
+                "Effect": "Allow",
+                "Principal": {"AWS": ["arn:aws-us-gov:iam::444444444444:root"]},
+                "Action": both,
+                "Resource": [f"{arn}base*", f"{arn}team-a/*"],
             },
             *extra,
         ],
     }
 
 
+def test_registry_policy_is_the_compiled_policy(tmp_path: Path) -> None:
+    """What render passes the module (tfgen.render.layout) builds, evaluated by Terraform, exactly
+    the policy tfgen compiles: scoped and wide grants, ReplicateImage only, user statements."""
+    from tfgen.compile import compile_loaded
+    from tfgen.spec import load_spec_text
+
+    spec = """
+version: 1
+accounts:
+  build: {id: "111111111111"}
+  ci: {id: "333333333333"}
+  prod: {id: "222222222222", grants: {create_repositories: false}}
+  staging: {id: "444444444444", grants: {scope: wide}}
+replication:
+  - from: {account: build, regions: [us-east-1]}
+    to: [{account: prod, regions: [us-east-1]}, {account: staging, regions: [us-east-1]}]
+    filters: [team-a/, base, team-a/app]
+  - from: {account: ci, regions: [us-east-1]}
+    to: [{account: prod, regions: [us-east-1]}, {account: staging, regions: [us-east-1]}]
+    filters: [base, team-a/]
+  - from: {account: staging, regions: [us-east-1]}
+    to: [{account: prod, regions: [us-east-1]}]
+registry_policies:
+  prod:
+    statements:
+      - {Sid: Audit, Effect: Allow, Principal: {AWS: "999999999999"}, Action: "ecr:ReplicateImage", Resource: "*"}
+"""
+    state = compile_loaded(load_spec_text(spec))
+    for registry in (r for r in state.registries if r.account in ("prod", "staging")):
+        values = {
+            "grants": [
+                _grant(g.sid, list(g.account_ids), list(g.prefixes))
+                for g in registry.grant_groups()
+            ],
+            "allow_create_repository": registry.create_repositories,
+            "additional_statements_json": json.dumps([dict(s) for s in registry.extra_statements]),
+        }
+        facts = {"partition": "aws", "region": "us-east-1", "account_id": registry.account_id}
+        outcome = _policy(tmp_path / registry.account, values, facts=facts)
+        _assert_accepted(outcome)
+        assert json.loads(outcome.outputs["policy"]) == registry.registry_policy()
+        assert outcome.outputs["policy"] == json.dumps(
+            registry.registry_policy(), separators=(",", ":"), sort_keys=True
+        )
+
+
 def test_registry_policy_without_create_repository(tmp_path: Path) -> None:
     outcome = _policy(
         tmp_path,
         {
-            "source_account_ids": ["111111111111"],
+            "grants": [_grant("Replication1", ["111111111111"], ["prod-"])],
             "allow_create_repository": False,
-            "grant_sid": "Replication1",
         },
     )
     _assert_accepted(outcome)
     (statement,) = json.loads(outcome.outputs["policy"])["Statement"]
     assert statement["Sid"] == "Replication1"
     assert statement["Action"] == ["ecr:ReplicateImage"]
+    assert statement["Resource"] == [
+        "arn:aws-us-gov:ecr:us-gov-west-1:222222222222:repository/prod-*"
+    ]
 
 
 def test_registry_policy_with_only_additional_statements(tmp_path: Path) -> None:
@@ -699,7 +766,11 @@ def test_registry_policy_outputs_and_count_use_the_tested_locals() -> None:
 
 def test_registry_policy_fits_hundreds_of_accounts(tmp_path: Path) -> None:
     # Each account adds its principal ARN only (33 characters in the aws partition).
-    outcome = _policy(tmp_path, {"source_account_ids": _accounts(300)}, facts=DEFAULT_FACTS)
+    outcome = _policy(
+        tmp_path,
+        {"grants": [_grant("TfgenReplication", _accounts(300))]},
+        facts=DEFAULT_FACTS,
+    )
     _assert_accepted(outcome)
     assert 9900 < len(outcome.outputs["policy"]) <= 10240
 
@@ -719,7 +790,10 @@ def test_registry_policy_length_is_what_tfgen_counts(tmp_path: Path) -> None:
     ]
     outcome = _policy(
         tmp_path,
-        {"source_account_ids": ["111111111111"], "additional_statements_json": json.dumps(extra)},
+        {
+            "grants": [_grant("TfgenReplication", ["111111111111"])],
+            "additional_statements_json": json.dumps(extra),
+        },
     )
     _assert_accepted(outcome)
     policy = outcome.outputs["policy"]
@@ -729,9 +803,23 @@ def test_registry_policy_length_is_what_tfgen_counts(tmp_path: Path) -> None:
 
 
 REGISTRY_POLICY_REJECTED = {
-    "short account ID": ({"source_account_ids": ["12345"]}, "12-digit"),
-    "grant_sid with a dash": ({"grant_sid": "Tfgen-Replication"}, "letters and digits"),
-    "empty grant_sid": ({"grant_sid": ""}, "letters and digits"),
+    "short account ID": ({"grants": [_grant("A", ["12345"])]}, "12-digit"),
+    "grant without accounts": ({"grants": [_grant("A", [])]}, "at least one source account"),
+    "sid with a dash": ({"grants": [_grant("Tfgen-Replication", ["111111111111"])]}, "letters"),
+    "empty sid": ({"grants": [_grant("", ["111111111111"])]}, "letters and digits"),
+    "sid twice": (
+        {"grants": [_grant("A", ["111111111111"]), _grant("A", ["333333333333"], ["x1"])]},
+        "sid must be unique",
+    ),
+    "prefix with a wildcard": (
+        {"grants": [_grant("A", ["111111111111"], ["team-*"])]},
+        "ECR's filter pattern",
+    ),
+    "one-character prefix": (
+        {"grants": [_grant("A", ["111111111111"], ["a"])]},
+        "ECR's filter pattern",
+    ),
+    "no prefixes": ({"grants": [_grant("A", ["111111111111"], [])]}, "ECR's filter pattern"),
     "statements not a list": ({"additional_statements_json": "{}"}, "JSON-encoded list"),
     "statement not an object": ({"additional_statements_json": "[1]"}, "JSON-encoded list"),
     "invalid JSON": ({"additional_statements_json": "[{"}, "JSON-encoded list"),
@@ -739,15 +827,15 @@ REGISTRY_POLICY_REJECTED = {
         {"additional_statements_json": json.dumps([{"Sid": "A"}, {"Sid": "A"}])},
         "Sids in additional_statements_json must be unique",
     ),
-    "grant_sid clashes": (
+    "grant sid clashes": (
         {
-            "source_account_ids": ["111111111111"],
+            "grants": [_grant("TfgenReplication", ["111111111111"])],
             "additional_statements_json": json.dumps([{"Sid": "TfgenReplication"}]),
         },
-        "grant_sid clashes",
+        "a grant's sid clashes",
     ),
     "policy over 10,240 characters": (
-        {"source_account_ids": _accounts(400)},
+        {"grants": [_grant("TfgenReplication", _accounts(400))]},
         "exceeds the 10,240 characters",
     ),
 }
@@ -1054,5 +1142,5 @@ def test_scratch_root_runs_the_module_preconditions(tmp_path: Path) -> None:
     main = (root / "main.tf").read_text()
     assert main.count("precondition {") == 2
     assert "length(local.policy) <= 10240" in main
-    assert '"arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/*"' in main
+    assert '"arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/"' in main
     assert 'partition  = "aws"' in main

@@ -154,7 +154,10 @@ def test_explain_does_not_say_a_denied_source_can_replicate() -> None:
     state = compile_loaded(load_spec_text(_spec(deny)))
     expl = explain(state)
     text = render(expl, "text", width=400)
-    assert "prod/us-east-1 lets build (111111111111) replicate into it;" in text
+    assert (
+        "prod/us-east-1 lets build (111111111111) replicate repositories starting with team-a/ "
+        "into it;"
+    ) in text
     assert "lets build (111111111111) and staging" not in text
     assert "Deny 'NoStaging' blocks replication from staging (333333333333)" in text
     (denied,) = to_json(expl)["grants"][0]["denied"]
@@ -302,7 +305,7 @@ def test_import_marks_live_statements_the_spec_would_refuse() -> None:
         (),
     )
     names = {"222222222222": "prod", "111111111111": "build", "333333333333": "staging"}
-    sources = {("222222222222", "us-east-1"): {"333333333333"}}
+    sources = {("222222222222", "us-east-1"): {"333333333333": ("",)}}
     result = import_policies([live], names, sources, "aws")
     statements = result.registry_policies["prod"]["statements"]
     assert [s.get("tfgen_accept") for s in statements] == [

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,12 +19,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests import specgen
+from tests import iam, specgen
 from tfgen import limits
 from tfgen.compile import compile_loaded
 from tfgen.spec import load_spec_text
 from tfgen.spec.issues import SpecError
-from tfgen.state import GRANT_SID, DesiredState
+from tfgen.state import DesiredState
 
 REGIONS = {
     "aws": ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1"),
@@ -32,7 +33,18 @@ REGIONS = {
 FILTERS = ("ab", "abc", "team-a/", "team-a/app", "team-b/", "base", "x1")
 SIDS = ("Audit", "PullOnly", "Extra")
 FOREIGN = "999999999999"  # principal of user statements: never one of the generated accounts
-GRANT_ACTIONS = {"ecr:CreateRepository", "ecr:ReplicateImage"}
+REPLICATE, CREATE = "ecr:ReplicateImage", "ecr:CreateRepository"
+GRANT_SID = re.compile(r"TfgenReplication[0-9a-f]*")  # docs/spec.md, "Replication grants"
+# Repository names to ask the policies about: each filter, longer names under it, and names that
+# a filter does not cover (`team-a` is not under `team-a/`; `baseline` is under `base`).
+NAMES = tuple(
+    sorted(
+        {f for f in FILTERS}
+        | {f + "x" for f in FILTERS}
+        | {f + "/img" for f in FILTERS}
+        | {"team-a", "team-c/app", "baseline", "bas", "a", "x", "zz/top", "abd"}
+    )
+)
 
 SETTINGS = settings(
     max_examples=100,
@@ -62,6 +74,16 @@ def statements(draw: st.DrawFn, partition: str, min_size: int = 0) -> list[dict[
         if sid is not None:
             statement = {"Sid": sid, **statement}
         out.append(statement)
+    return out
+
+
+@st.composite
+def grant_settings(draw: st.DrawFn) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if draw(st.booleans()):
+        out["scope"] = draw(st.sampled_from(["scoped", "wide"]))
+    if draw(st.booleans()):
+        out["create_repositories"] = draw(st.booleans())
     return out
 
 
@@ -104,7 +126,12 @@ def specs(draw: st.DrawFn) -> dict[str, Any]:
             entry["filters"] = filters
         replication.append(entry)
 
+    for name in names:
+        if draw(st.integers(0, 3)) == 0:
+            accounts[name]["grants"] = draw(grant_settings())  # type: ignore[assignment]
     spec: dict[str, Any] = {"version": 1, "accounts": accounts, "replication": replication}
+    if draw(st.booleans()):
+        spec["defaults"] = {"grants": draw(grant_settings())}
     policies = {}
     for name in draw(st.lists(st.sampled_from(names), max_size=2, unique=True)):
         explicit = draw(st.booleans())
@@ -141,6 +168,10 @@ class Model:
         default_factory=lambda: defaultdict(list)
     )
     grants: dict[Key, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # (destination account, Region) → source id → the filters of its rules there ("" = all)
+    filters: dict[Key, dict[str, set[str]]] = field(default_factory=lambda: defaultdict(dict))
+    wide: dict[str, bool] = field(default_factory=dict)  # account → grants every repository
+    create: dict[str, bool] = field(default_factory=dict)  # account → allows CreateRepository
     statements: dict[Key, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     templates: dict[Key, list[str]] = field(default_factory=lambda: defaultdict(list))
     problems: list[str] = field(default_factory=list)
@@ -150,6 +181,11 @@ def model_of(spec: dict[str, Any]) -> Model:
     """What issue 2 §1 says the spec means, and the reasons it must be rejected."""
     m = Model()
     accounts = spec["accounts"]
+    shared = spec.get("defaults", {}).get("grants", {})
+    for name, account in accounts.items():
+        own = account.get("grants", {})
+        m.wide[name] = own.get("scope", shared.get("scope", "scoped")) == "wide"
+        m.create[name] = own.get("create_repositories", shared.get("create_repositories", True))
     ident = {name: a["id"] for name, a in accounts.items()}
     part = {name: a.get("partition", "aws") for name, a in accounts.items()}
     receives: dict[str, set[str]] = defaultdict(set)
@@ -170,6 +206,8 @@ def model_of(spec: dict[str, Any]) -> Model:
                     receives[target["account"]].add(dest_region)
                     if target["account"] != src:
                         m.grants[(target["account"], dest_region)].add(ident[src])
+                        wanted = m.filters[(target["account"], dest_region)]
+                        wanted.setdefault(ident[src], set()).update(entry.get("filters") or [""])
             if not dests:
                 m.problems.append(f"replication[{i}] has a rule with no destination")
                 continue
@@ -233,18 +271,8 @@ def principals(statement: dict[str, Any]) -> list[str]:
     return as_list(principal.get("AWS", [])) if isinstance(principal, dict) else []
 
 
-def matching_grants(policy: dict[str, Any] | None, partition: str, src: str, arn: str) -> list:
-    if policy is None:
-        return []
-    root = f"arn:{partition}:iam::{src}:root"
-    return [
-        s
-        for s in policy["Statement"]
-        if s.get("Effect") == "Allow"
-        and root in principals(s)
-        and arn in as_list(s.get("Resource", []))
-        and set(as_list(s.get("Action", []))) >= GRANT_ACTIONS
-    ]
+def is_grant(statement: dict[str, Any]) -> bool:
+    return GRANT_SID.fullmatch(str(statement.get("Sid", ""))) is not None
 
 
 # ---- the invariants ------------------------------------------------------------------------
@@ -275,32 +303,22 @@ def check_invariants(spec: dict[str, Any], state: DesiredState) -> None:
                 (d["region"], d["registryId"]) for d in rule["destinations"]
             }
         if policy is not None:
-            size = len(json.dumps(policy, separators=(",", ":"), sort_keys=True))
-            assert size <= limits.REGISTRY_POLICY_MAX_LENGTH.value
+            assert iam.sent_length(policy) <= limits.REGISTRY_POLICY_MAX_LENGTH.value
+            sids = [st["Sid"] for st in policy["Statement"] if "Sid" in st]
+            assert len(sids) == len(set(sids)), sids
 
-        # Every cross-account destination has exactly one matching grant in its registry.
+        # Every cross-account destination is a registry with a policy.
         for rule in rules:
             for d in rule["destinations"]:
-                if d["registryId"] == reg["account_id"]:
-                    continue
-                dest = by_key.get((d["registryId"], d["region"]))
-                assert dest is not None, f"no registry entry for destination {d}"
-                arn = f"arn:{dest['partition']}:ecr:{d['region']}:{d['registryId']}:repository/*"
-                grants = matching_grants(
-                    dest["registry_policy"], reg["partition"], reg["account_id"], arn
-                )
-                assert len(grants) == 1, (d, dest["registry_policy"])
-                assert grants[0]["Sid"] == GRANT_SID
-                root = f"arn:{reg['partition']}:iam::{reg['account_id']}:root"
-                assert principals(grants[0]).count(root) == 1
+                if d["registryId"] != reg["account_id"]:
+                    dest = by_key.get((d["registryId"], d["region"]))
+                    assert dest is not None and dest["registry_policy"], d
 
-        # No grant without a rule that needs it.
-        generated = [s for s in (policy or {}).get("Statement", []) if s.get("Sid") == GRANT_SID]
-        assert len(generated) <= 1
+        # No grant without a rule that needs it; each source in one statement.
+        generated = [s for s in (policy or {}).get("Statement", []) if is_grant(s)]
+        named = [p for s in generated for p in principals(s)]
+        assert len(named) == len(set(named)), generated
         for statement in generated:
-            assert statement["Resource"] == [
-                f"arn:{reg['partition']}:ecr:{reg['region']}:{reg['account_id']}:repository/*"
-            ]
             for principal in principals(statement):
                 prefix, _, rest = principal.partition("::")
                 assert prefix == f"arn:{reg['partition']}:iam"
@@ -334,7 +352,7 @@ def check_invariants(spec: dict[str, Any], state: DesiredState) -> None:
         (names[r["account_id"]], r["region"]): {
             p.split("::")[1].removesuffix(":root")
             for s in r["registry_policy"]["Statement"]
-            if s.get("Sid") == GRANT_SID
+            if is_grant(s)
             for p in principals(s)
         }
         for r in out
@@ -343,11 +361,7 @@ def check_invariants(spec: dict[str, Any], state: DesiredState) -> None:
     assert {k: v for k, v in got_grants.items() if v} == dict(model.grants)
     for r in out:
         key = (names[r["account_id"]], r["region"])
-        extra = [
-            s
-            for s in (r["registry_policy"] or {}).get("Statement", [])
-            if s.get("Sid") != GRANT_SID
-        ]
+        extra = [s for s in (r["registry_policy"] or {}).get("Statement", []) if not is_grant(s)]
         assert extra == model.statements.get(key, [])
         assert [t["prefix"] for t in r["creation_templates"]] == model.templates.get(key, [])
     expected = (
@@ -357,6 +371,37 @@ def check_invariants(spec: dict[str, Any], state: DesiredState) -> None:
         | {k for k, v in model.templates.items() if v}
     )
     assert {(names[r["account_id"]], r["region"]) for r in out} == expected
+    check_least_privilege(model, state)
+
+
+def check_least_privilege(model: Model, state: DesiredState) -> None:
+    """Issue 10's property, by an IAM evaluator of the tests' own (tests/iam.py): every compiled
+    registry policy allows each account exactly the (action, repository) pairs the rules need:
+    ecr:ReplicateImage on every repository a source replicates there, ecr:CreateRepository too
+    unless the destination says `create_repositories: false`, and nothing else. A destination
+    with `scope: wide` grants its sources every repository."""
+    for r in state.to_json():
+        name = next(a.name for a in state.accounts.values() if a.account_id == r["account_id"])
+        wanted = model.filters.get((name, r["region"]), {})
+        arn = f"arn:{r['partition']}:ecr:{r['region']}:{r['account_id']}:repository/"
+        for account in state.accounts.values():
+            filters = wanted.get(account.account_id)
+            for repository in NAMES:
+                replicated = filters is not None and (
+                    model.wide[name] or any(repository.startswith(f) for f in filters)
+                )
+                for action, needed in (
+                    (REPLICATE, replicated),
+                    (CREATE, replicated and model.create[name]),
+                ):
+                    got = iam.allows(
+                        r["registry_policy"],
+                        account.account_id,
+                        r["partition"],
+                        action,
+                        arn + repository,
+                    )
+                    assert got == needed, (account.name, action, repository, r["registry_policy"])
 
 
 @SETTINGS

@@ -4,6 +4,7 @@ plans of the rendered stacks that the end-to-end tests recorded (tests/fixtures/
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,39 @@ def test_grants_principals_and_sids() -> None:
     assert delta.principals_removed == (ROOT.format("444444444444"),)
     assert delta.sids_added == ()
     assert delta.sids_removed == ("Old",)
+
+
+def test_grants_access_shows_a_source_moving_to_other_repositories() -> None:
+    """A source whose filters change keeps its principal; the access it gains and loses shows."""
+    rc = _policy(
+        {"TfgenReplication": [ROOT.format("111111111111")]},
+        {"TfgenReplication": [ROOT.format("111111111111")]},
+        ["update"],
+    )
+    after = json.loads(rc["change"]["after"]["policy"])
+    after["Statement"][0]["Sid"] = "TfgenReplicationc304c86f"
+    after["Statement"][0]["Resource"] = [
+        "arn:aws:ecr:us-east-1:222222222222:repository/base*",
+        "arn:aws:ecr:us-east-1:222222222222:repository/team-a/*",
+    ]
+    after["Statement"].append(  # a Deny gives no access
+        {"Effect": "Deny", "Principal": {"AWS": ROOT.format("111111111111")}, "Resource": "*"}
+    )
+    rc["change"]["after"]["policy"] = json.dumps(after)
+    delta = grant_delta(rc)
+    assert delta.principals_added == delta.principals_removed == ()
+    assert delta.sids_added == ("TfgenReplicationc304c86f",)
+    assert delta.sids_removed == ("TfgenReplication",)
+    both = "(ecr:CreateRepository, ecr:ReplicateImage)"
+    root = ROOT.format("111111111111")
+    assert delta.access_added == (
+        f"{root} -> repository/base* {both}",
+        f"{root} -> repository/team-a/* {both}",
+    )
+    assert delta.access_removed == (f"{root} -> repository/* {both}",)
+    assert from_dict(as_dict(summarize({"resource_changes": [rc]}))).grants[0] == replace(
+        delta, address=rc["address"]
+    )
 
 
 def test_grants_single_string_principal_and_unknown_after() -> None:

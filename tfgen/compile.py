@@ -16,7 +16,7 @@ from tfgen.grants import check_denials
 from tfgen.spec import LoadedSpec, placeholders, terraform_version
 from tfgen.spec.issues import Issue, Severity, SpecError, SpecPath
 from tfgen.spec.model import CreationTemplate as SpecTemplate
-from tfgen.spec.model import Spec
+from tfgen.spec.model import Spec, grant_settings
 from tfgen.spec.policy import strip
 from tfgen.spec.templates import expand_role, kms_region
 from tfgen.state import (
@@ -29,6 +29,8 @@ from tfgen.state import (
     Rule,
     S3BackendState,
     Settings,
+    SourceGrant,
+    minimal_prefixes,
     sent_json,
 )
 
@@ -38,7 +40,7 @@ Key = tuple[str, str]  # (account name, region)
 @dataclass(slots=True)
 class _Registry:
     rules: list[Rule] = field(default_factory=list)
-    sources: set[str] = field(default_factory=set)
+    sources: dict[str, set[str]] = field(default_factory=dict)  # source id → filters ("" = all)
     source_paths: list[SpecPath] = field(default_factory=list)
     statements: list[Mapping[str, Any]] = field(default_factory=list)
     templates: list[CreationTemplate] = field(default_factory=list)
@@ -61,7 +63,8 @@ def compile_model(spec: Spec) -> tuple[DesiredState, list[Issue]]:
     }
     registries: dict[Key, _Registry] = defaultdict(_Registry)
     receives: dict[str, list[str]] = defaultdict(list)  # account → Regions it receives in
-    _compile_rules(spec, accounts, registries, receives, issues)
+    same_account: set[Key] = set()  # registries that receive from their own account
+    _compile_rules(spec, accounts, registries, receives, same_account, issues)
     _compile_templates(spec, registries, receives, issues)
     _compile_policies(spec, registries, issues)
     for key in [k for k, reg in registries.items() if reg.is_empty()]:
@@ -75,20 +78,29 @@ def compile_model(spec: Spec) -> tuple[DesiredState, list[Issue]]:
         )
 
     states = tuple(
-        RegistryState(
-            account=name,
-            account_id=accounts[name].account_id,
-            region=region,
-            partition=accounts[name].partition,
-            rules=tuple(reg.rules),
-            grant_sources=tuple(sorted(reg.sources)),
-            extra_statements=tuple(reg.statements),
-            creation_templates=tuple(reg.templates),
+        _fit_policy(
+            RegistryState(
+                account=name,
+                account_id=accounts[name].account_id,
+                region=region,
+                partition=accounts[name].partition,
+                rules=tuple(reg.rules),
+                grants=tuple(
+                    SourceGrant(i, minimal_prefixes(f)) for i, f in sorted(reg.sources.items())
+                ),
+                extra_statements=tuple(reg.statements),
+                creation_templates=tuple(reg.templates),
+                grant_scope=grant_settings(spec, name)[0],
+                create_repositories=grant_settings(spec, name)[1],
+            ),
+            reg,
+            issues,
         )
         for (name, region), reg in sorted(registries.items())
     )
     for state in states:
         _check_registry(state, registries[state.key], issues)
+    _warn_unused_templates(states, same_account, issues)
     _warn_chains(states, accounts, issues)
     backend = spec.defaults.backend
     settings = Settings(
@@ -124,6 +136,7 @@ def _compile_rules(
     accounts: Mapping[str, AccountState],
     registries: dict[Key, _Registry],
     receives: dict[str, list[str]],
+    same_account: set[Key],
     issues: list[Issue],
 ) -> None:
     for i, entry in enumerate(spec.replication):
@@ -153,8 +166,11 @@ def _compile_rules(
                         receives[target.account].append(dest_region)
                     if target.account != src:
                         dest_reg = registries[(target.account, dest_region)]
-                        dest_reg.sources.add(accounts[src].account_id)
+                        wanted = dest_reg.sources.setdefault(accounts[src].account_id, set())
+                        wanted.update(entry.filters or [""])  # "": every repository
                         dest_reg.source_paths.append(("replication", i))
+                    else:
+                        same_account.add((target.account, dest_region))
             if not destinations:
                 issues.append(
                     Issue(
@@ -311,6 +327,69 @@ def _check_template_sizes(
             )
 
 
+def _fit_policy(state: RegistryState, reg: _Registry, issues: list[Issue]) -> RegistryState:
+    """The registry with its grants scoped to the replicated prefixes when the policy fits the
+    API's limit that way, else with every source granted `repository/*` (a warning says why);
+    if even that does not fit, _check_registry reports it."""
+    lim = limits.REGISTRY_POLICY_MAX_LENGTH
+    policy = state.registry_policy()
+    if state.grant_scope == "wide" or policy is None:
+        return state
+    size = len(sent_json(policy))
+    if size <= lim.value:
+        return state
+    wide = replace(state, grant_scope="wide", wide_fallback=True)
+    wide_policy = wide.registry_policy()
+    assert wide_policy is not None
+    wide_size = len(sent_json(wide_policy))
+    if wide_size == size:
+        return state  # nothing to gain: _check_registry names the size
+    if wide_size > lim.value:
+        return wide  # too big either way: _check_registry names the smaller size
+    path = reg.source_paths[0] if reg.source_paths else ("registry_policies", state.account)
+    issues.append(
+        Issue(
+            path,
+            f"the registry policy of {state.label} with grants scoped to the replicated "
+            f"repository prefixes would be {size:,} characters ({len(state.grants)} source "
+            f"accounts in {len(state.grant_groups())} statements); the API allows at most "
+            f"{lim.value:,}, so tfgen grants these sources every repository (repository/*, "
+            f"{wide_size:,} characters) instead. Set 'grants: {{scope: wide}}' on account "
+            f"'{state.account}' to say so, or spread the sources over more destination registries "
+            "to keep least privilege",
+            Severity.WARNING,
+        )
+    )
+    return wide
+
+
+def _warn_unused_templates(
+    states: tuple[RegistryState, ...], same_account: set[Key], issues: list[Issue]
+) -> None:
+    """A REPLICATION template where replication cannot create repositories: the grant allows
+    ecr:ReplicateImage only and no rule of the account itself replicates there (same-account
+    replication creates repositories through its service-linked role, whatever the policy)."""
+    unused: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for state in states:
+        if state.create_repositories or not state.grants or state.key in same_account:
+            continue
+        for t in state.creation_templates:
+            if "REPLICATION" in t.applied_for:
+                unused[(t.entry, state.account)].append(state.region)
+    for (entry, account), regions in sorted(unused.items()):
+        issues.append(
+            Issue(
+                ("creation_templates", entry, "applied_for"),
+                f"account '{account}' grants source accounts ecr:ReplicateImage only "
+                "(grants.create_repositories: false), so replication never creates a repository "
+                f"in {', '.join(f'{account}/{r}' for r in regions)} and this template is never "
+                "used for REPLICATION there; drop REPLICATION from applied_for there, or let "
+                "replication create repositories",
+                Severity.WARNING,
+            )
+        )
+
+
 def _check_registry(state: RegistryState, reg: _Registry, issues: list[Issue]) -> None:
     rules = state.rules
     if rules:
@@ -368,7 +447,9 @@ def _check_registry(state: RegistryState, reg: _Registry, issues: list[Issue]) -
                     path,
                     f"the registry policy of {state.label} would be {size:,} characters (grants for "
                     f"{len(state.grant_sources)} source accounts and {len(state.extra_statements)} "
-                    f"extra statements); the API allows at most {lim.value:,}, counted on the JSON "
+                    "extra statements"
+                    + (", even granting every repository" if state.wide_fallback else "")
+                    + f"); the API allows at most {lim.value:,}, counted on the JSON "
                     "the provider sends (where `<`, `>` and `&` take 6 characters each). Split the "
                     "sources across more destination Regions or accounts",
                 )

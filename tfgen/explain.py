@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tfgen.grants import denials
-from tfgen.state import CreationTemplate, DesiredState
+from tfgen.state import GRANT_ACTIONS, CreationTemplate, DesiredState
 
 FORMATS = ("text", "markdown", "mermaid", "dot")
 _MAX_LABEL_FILTERS = 3
@@ -95,12 +95,22 @@ class Grant:
     sources: tuple[tuple[str, str], ...]  # (account name, account id), sorted by id
     extra_sids: tuple[str, ...]
     blocked: tuple[Blocked, ...] = ()  # the grant's sources that a Deny of the policy overrides
+    prefixes: tuple[tuple[str, ...], ...] = ()  # per source: the prefixes granted ("": all)
+    actions: tuple[str, ...] = GRANT_ACTIONS
+    wide: str | None = None  # why every source is granted every repository, if so
 
     @property
     def replicating(self) -> tuple[tuple[str, str], ...]:
         """The sources that can replicate: granted and not blocked by a Deny."""
         out = {b.account_id for b in self.blocked if b.blocks_replication}
         return tuple(s for s in self.sources if s[1] not in out)
+
+    def granted(self, account_id: str) -> tuple[str, ...]:
+        """The repository prefixes a source is granted ("": every repository)."""
+        for (_, i), prefixes in zip(self.sources, self.prefixes, strict=False):
+            if i == account_id:
+                return prefixes
+        return ("",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,12 +172,22 @@ def explain(state: DesiredState, source: str | None = None) -> Explanation:
                 seen.setdefault((d.account, d.region), d)
             edges.append(Edge(here, dests, tuple(rule.filters), rule.entry, rule.name))
         if reg.grant_sources or reg.extra_statements:
+            wide = None
+            if reg.grant_scope == "wide":
+                wide = (
+                    "the grants scoped to prefixes would not fit the policy"
+                    if reg.wide_fallback
+                    else "grants.scope: wide"
+                )
             grants.append(
                 Grant(
                     here,
                     tuple((names_by_id.get(i, i), i) for i in reg.grant_sources),
                     tuple(str(s.get("Sid", "(no Sid)")) for s in reg.extra_statements),
                     tuple(blocked.get(reg.key, ())),
+                    tuple(reg.granted_prefixes(g) for g in reg.grants),
+                    reg.grant_actions,
+                    wide,
                 )
             )
         templates.extend(Template(here, t) for t in reg.creation_templates)
@@ -239,12 +259,38 @@ def source_sentences(expl: Explanation) -> list[str]:
     return out
 
 
+def repositories_phrase(prefixes: Sequence[str]) -> str:
+    """What a grant of these prefixes lets a source replicate, in words."""
+    return "every repository" if "" in prefixes else filters_phrase(prefixes)
+
+
+def repository_patterns(prefixes: Sequence[str]) -> list[str]:
+    """The repository-name patterns of a grant, as its resources end: `team-a/*`, `*`."""
+    return [f"{p}*" for p in prefixes]
+
+
+def _grant_words(grant: Grant) -> str:
+    """'lets build (111…) replicate repositories starting with team-a/ into it, and prod (222…)
+    every repository', with what the grant leaves out."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name, i in grant.replicating:
+        groups.setdefault(grant.granted(i), []).append(f"{name} ({i})")
+    (prefixes, who), *rest = groups.items()
+    words = f"lets {_and_list(who)} replicate {repositories_phrase(prefixes)} into it"
+    words += "".join(f", and {_and_list(w)} {repositories_phrase(p)}" for p, w in rest)
+    notes = []
+    if grant.actions != GRANT_ACTIONS:
+        notes.append(f"{', '.join(grant.actions)} only: the repositories must exist already")
+    if grant.wide:
+        notes.append(f"every repository because {grant.wide}")
+    return words + (f" ({'; '.join(notes)})" if notes else "")
+
+
 def grant_sentence(grant: Grant) -> str:
     reg = grant.registry
     parts = []
     if grant.replicating:
-        who = _and_list([f"{name} ({i})" for name, i in grant.replicating])
-        parts.append(f"{reg.label} lets {who} replicate into it")
+        parts.append(f"{reg.label} {_grant_words(grant)}")
     elif grant.sources:
         parts.append(f"{reg.label} lets no source account replicate into it")
     else:
@@ -349,7 +395,8 @@ def grant_rows(expl: Explanation) -> list[tuple[str, str, str, str]]:
 
 def _source_cell(grant: Grant, name: str, account_id: str) -> str:
     notes = [b.statement for b in grant.blocked if b.account_id == account_id]
-    return f"{name} ({account_id})" + (f" [Deny {', '.join(notes)}]" if notes else "")
+    what = ", ".join(repository_patterns(grant.granted(account_id)))
+    return f"{name} ({account_id}): {what}" + (f" [Deny {', '.join(notes)}]" if notes else "")
 
 
 def template_rows(expl: Explanation) -> list[tuple[str, str, str, str]]:
@@ -578,7 +625,16 @@ def to_json(expl: Explanation, warnings: Sequence[Any] = ()) -> dict[str, Any]:
         "grants": [
             {
                 "registry": _registry_json(g.registry),
-                "sources": [{"account": n, "account_id": i} for n, i in g.sources],
+                "sources": [
+                    {
+                        "account": n,
+                        "account_id": i,
+                        "repositories": repository_patterns(g.granted(i)),
+                    }
+                    for n, i in g.sources
+                ],
+                "actions": list(g.actions),
+                "scope": "wide" if g.wide else "scoped",
                 "extra_statement_sids": list(g.extra_sids),
                 "denied": [
                     {

@@ -136,6 +136,8 @@ def ecr_lines(summary: PlanSummary | None) -> list[str]:
             ("grant removed", g.principals_removed),
             ("statement added", g.sids_added),
             ("statement removed", g.sids_removed),
+            ("access added", g.access_added),
+            ("access removed", g.access_removed),
         ):
             lines.extend(f"{where(g)}registry policy {label}: {item}" for item in items)
         if g.unknown_after:

@@ -6,15 +6,25 @@ the ECR API's shapes and key spelling, so it can be compared with DescribeRegist
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 # Re-exported: the later steps read these names from the state they compare with.
 from tfgen.constants import GRANT_ACTIONS as GRANT_ACTIONS
 from tfgen.constants import GRANT_SID as GRANT_SID
+from tfgen.constants import GRANT_SID_PATTERN
 from tfgen.constants import POLICY_VERSION as POLICY_VERSION
+from tfgen.constants import REPLICATE_ONLY_ACTIONS as REPLICATE_ONLY_ACTIONS
+
+GrantScope = Literal["scoped", "wide"]
+EVERY_REPOSITORY = ("",)  # the prefixes of a grant of every repository (`repository/*`)
+_GRANT_SID = re.compile(GRANT_SID_PATTERN)
+_SID_DIGITS = 8  # hex digits of the prefix hash in a scoped grant's Sid
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,21 +104,86 @@ class CreationTemplate:
         return out
 
 
+def minimal_prefixes(prefixes: Iterable[str]) -> tuple[str, ...]:
+    """Repository-name prefixes without the ones another covers (`team-a/` covers `team-a/app`),
+    sorted; `("",)` (every repository) when one of them is empty."""
+    out: list[str] = []
+    for prefix in sorted(set(prefixes)):
+        if not any(prefix.startswith(kept) for kept in out):
+            out.append(prefix)
+    return tuple(out)
+
+
+def is_grant_sid(sid: object) -> bool:
+    """Whether a Sid is one tfgen gives its replication grants (reserved for them)."""
+    return isinstance(sid, str) and _GRANT_SID.fullmatch(sid) is not None
+
+
+def grant_sid(prefixes: tuple[str, ...], digits: int = _SID_DIGITS) -> str:
+    """The Sid of the grant of `prefixes`: GRANT_SID for every repository, else GRANT_SID and the
+    first hex digits of a hash of the prefixes. It depends on the prefixes alone, so a source
+    moving to another statement changes only the statements it leaves and joins."""
+    if prefixes == EVERY_REPOSITORY:
+        return GRANT_SID
+    digest = hashlib.sha256("\n".join(prefixes).encode()).hexdigest()
+    return GRANT_SID + digest[:digits]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceGrant:
+    """A source account that replicates into a registry, and the repository-name prefixes its
+    rules replicate there (minimal and sorted; `("",)`: every repository)."""
+
+    account_id: str
+    prefixes: tuple[str, ...] = EVERY_REPOSITORY
+
+
+@dataclass(frozen=True, slots=True)
+class GrantStatement:
+    """One statement of a registry's replication grant: the sources that share a set of
+    repository prefixes."""
+
+    sid: str
+    account_ids: tuple[str, ...]  # sorted
+    prefixes: tuple[str, ...]  # minimal, sorted; ("",): every repository
+
+
 @dataclass(frozen=True, slots=True)
 class RegistryState:
     """Everything tfgen manages in one registry (one account in one Region): its replication
-    rules (what it sends), the source accounts its registry policy lets replicate into it, the
-    user's other policy statements, and its creation templates. The one structure render,
-    verify and import all compare with."""
+    rules (what it sends), the source accounts its registry policy lets replicate into it (and
+    which repositories), the user's other policy statements, and its creation templates. The one
+    structure render, verify and import all compare with."""
 
     account: str
     account_id: str
     region: str
     partition: str
     rules: tuple[Rule, ...] = ()
-    grant_sources: tuple[str, ...] = ()  # source account ids, sorted
+    grants: tuple[SourceGrant, ...] = ()  # sorted by account id
     extra_statements: tuple[Mapping[str, Any], ...] = ()
     creation_templates: tuple[CreationTemplate, ...] = ()
+    grant_scope: GrantScope = "scoped"  # wide: every source gets `repository/*`
+    create_repositories: bool = True  # False: the grant allows ecr:ReplicateImage only
+    wide_fallback: bool = False  # wide because the scoped grants would not fit the policy
+
+    @property
+    def grant_sources(self) -> tuple[str, ...]:
+        """The source account ids the registry policy lets replicate in, sorted."""
+        return tuple(g.account_id for g in self.grants)
+
+    @property
+    def grant_actions(self) -> tuple[str, ...]:
+        return GRANT_ACTIONS if self.create_repositories else REPLICATE_ONLY_ACTIONS
+
+    @property
+    def repository_arn(self) -> str:
+        """The ARN of this registry's repositories, up to the name."""
+        return f"arn:{self.partition}:ecr:{self.region}:{self.account_id}:repository/"
+
+    def granted_prefixes(self, grant: SourceGrant) -> tuple[str, ...]:
+        """What the policy grants a source: its prefixes, or every repository when wide."""
+        return EVERY_REPOSITORY if self.grant_scope == "wide" else grant.prefixes
 
     @property
     def key(self) -> tuple[str, str]:
@@ -125,24 +200,38 @@ class RegistryState:
             return None
         return {"rules": [r.to_api() for r in self.rules]}
 
-    def grant_statement(self) -> dict[str, Any] | None:
-        """The one packed statement that lets every source account replicate in, or None."""
-        if not self.grant_sources:
-            return None
-        return {
-            "Sid": GRANT_SID,
-            "Effect": "Allow",
-            "Principal": {
-                "AWS": [f"arn:{self.partition}:iam::{i}:root" for i in self.grant_sources]
-            },
-            "Action": list(GRANT_ACTIONS),
-            "Resource": [f"arn:{self.partition}:ecr:{self.region}:{self.account_id}:repository/*"],
-        }
+    def grant_groups(self) -> tuple[GrantStatement, ...]:
+        """The grant packed: sources with the same prefixes share one statement. Statements are
+        ordered by their prefixes (every repository first), each with a Sid of its own."""
+        by_prefixes: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for grant in self.grants:
+            by_prefixes[self.granted_prefixes(grant)].append(grant.account_id)
+        keys = sorted(by_prefixes, key=lambda p: (p != EVERY_REPOSITORY, p))
+        sids = {k: grant_sid(k) for k in keys}
+        digits = _SID_DIGITS
+        while len(set(sids.values())) < len(sids):  # a hash collision: longer hashes for all
+            digits *= 2
+            sids = {k: grant_sid(k, digits) for k in keys}
+        return tuple(GrantStatement(sids[k], tuple(sorted(by_prefixes[k])), k) for k in keys)
+
+    def grant_statements(self) -> list[dict[str, Any]]:
+        """The replication grant as policy statements (none when nothing replicates in)."""
+        return [
+            {
+                "Sid": group.sid,
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": [f"arn:{self.partition}:iam::{i}:root" for i in group.account_ids]
+                },
+                "Action": list(self.grant_actions),
+                "Resource": [f"{self.repository_arn}{p}*" for p in group.prefixes],
+            }
+            for group in self.grant_groups()
+        ]
 
     def registry_policy(self) -> dict[str, Any] | None:
-        """The whole registry policy (the grant, then the user's statements), or None."""
-        grant = self.grant_statement()
-        statements = ([grant] if grant else []) + [dict(s) for s in self.extra_statements]
+        """The whole registry policy (the grants, then the user's statements), or None."""
+        statements = self.grant_statements() + [dict(s) for s in self.extra_statements]
         if not statements:
             return None
         return {"Version": POLICY_VERSION, "Statement": statements}

@@ -11,16 +11,18 @@ locals {
 }
 
 locals {
-  source_account_ids    = sort(distinct(var.source_account_ids))
   additional_statements = jsondecode(var.additional_statements_json)
+  actions               = var.allow_create_repository ? ["ecr:CreateRepository", "ecr:ReplicateImage"] : ["ecr:ReplicateImage"]
+  repository_arn        = "arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/"
 
-  # One statement for every source account keeps the policy small and its diff readable.
-  grant_statements = length(local.source_account_ids) == 0 ? [] : [{
-    Sid       = var.grant_sid
+  # One statement per set of repository prefixes, listing every source account that replicates
+  # exactly those repositories; the prefix "" grants every repository (repository/*).
+  grant_statements = [for g in var.grants : {
+    Sid       = g.sid
     Effect    = "Allow"
-    Principal = { AWS = [for id in local.source_account_ids : "arn:${local.partition}:iam::${id}:root"] }
-    Action    = var.allow_create_repository ? ["ecr:CreateRepository", "ecr:ReplicateImage"] : ["ecr:ReplicateImage"]
-    Resource  = ["arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/*"]
+    Principal = { AWS = [for id in sort(distinct(g.source_account_ids)) : "arn:${local.partition}:iam::${id}:root"] }
+    Action    = local.actions
+    Resource  = [for p in sort(distinct(g.repository_prefixes)) : "${local.repository_arn}${p}*"]
   }]
 
   statements = concat(local.grant_statements, local.additional_statements)
@@ -43,7 +45,7 @@ resource "aws_ecr_registry_policy" "this" {
 
     precondition {
       condition     = length(local.sids) == length(distinct(local.sids))
-      error_message = "Statement Sids must be unique: grant_sid clashes with a Sid in additional_statements_json."
+      error_message = "Statement Sids must be unique: a grant's sid clashes with a Sid in additional_statements_json."
     }
   }
 }

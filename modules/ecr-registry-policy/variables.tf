@@ -9,32 +9,46 @@ variable "region" {
   }
 }
 
-variable "source_account_ids" {
-  description = "AWS account IDs allowed to replicate into this registry. They share one statement (`grant_sid`), sorted and de-duplicated, so hundreds of accounts fit the 10,240-character policy limit."
-  type        = list(string)
-  default     = []
-  nullable    = false
+variable "grants" {
+  description = "Replication grants, one statement each: `sid` (letters and digits, unique), the `source_account_ids` it lets replicate into this registry, and the `repository_prefixes` they may replicate (an empty string for every repository, else repository-name prefixes as replication filters write them: `team-a/` grants `repository/team-a/*`)."
+  type = list(object({
+    sid                 = string
+    source_account_ids  = list(string)
+    repository_prefixes = optional(list(string), [""])
+  }))
+  default  = []
+  nullable = false
 
   validation {
-    condition     = alltrue([for id in var.source_account_ids : can(regex("^[0-9]{12}$", id))])
-    error_message = "Each source account ID must be a 12-digit AWS account ID."
+    condition     = alltrue([for g in var.grants : can(regex("^[A-Za-z0-9]+$", g.sid))])
+    error_message = "Each grant's sid must be a non-empty string of letters and digits."
   }
-}
-
-variable "grant_sid" {
-  description = "Sid of the statement that grants `source_account_ids` replication into this registry (letters and digits only)."
-  type        = string
-  default     = "TfgenReplication"
-  nullable    = false
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9]+$", var.grant_sid))
-    error_message = "grant_sid must be a non-empty string of letters and digits."
+    condition     = length(distinct([for g in var.grants : g.sid])) == length(var.grants)
+    error_message = "Each grant's sid must be unique."
+  }
+
+  validation {
+    condition = alltrue([
+      for g in var.grants : length(g.source_account_ids) > 0 && alltrue([for id in g.source_account_ids : can(regex("^[0-9]{12}$", id))])
+    ])
+    error_message = "Each grant needs at least one source account, each a 12-digit AWS account ID."
+  }
+
+  validation {
+    # ECR's RepositoryFilterValue: 2-256 characters of its pattern; "" stands for every repository.
+    condition = alltrue([
+      for g in var.grants : length(g.repository_prefixes) > 0 && alltrue([
+        for p in g.repository_prefixes : p == "" || (length(p) >= 2 && length(p) <= 256 && can(regex("^(?:[a-z0-9]+(?:[._-][a-z0-9]*)*/)*[a-z0-9]*(?:[._-][a-z0-9]*)*$", p)))
+      ])
+    ])
+    error_message = "Each grant needs repository_prefixes: \"\" (every repository) or repository-name prefixes of 2-256 lowercase letters, digits, '.', '_', '-' and '/' (ECR's filter pattern)."
   }
 }
 
 variable "allow_create_repository" {
-  description = "Also grant `ecr:CreateRepository`, so replication creates missing destination repositories; without it they must exist beforehand."
+  description = "Also grant `ecr:CreateRepository` in every grant, so replication creates missing destination repositories (with the source repository's name); without it they must exist beforehand."
   type        = bool
   default     = true
   nullable    = false

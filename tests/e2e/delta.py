@@ -12,7 +12,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-Facts = dict[str, set[str]]  # registry → set of facts ("rule+ ...", "grant- ...", "template~ ...")
+# registry → set of facts ("rule+ ...", "grant- PRINCIPAL", "sid+ SID", "access- PRINCIPAL ->
+# repository/... (ACTIONS)", "template~ PREFIX")
+Facts = dict[str, set[str]]
 
 
 def _rule_label(rule: Mapping[str, Any]) -> str:
@@ -29,6 +31,28 @@ def _principals(policy: Mapping[str, Any] | None) -> set[str]:
     for statement in (policy or {}).get("Statement", []):
         aws = (statement.get("Principal") or {}).get("AWS", [])
         found.update([aws] if isinstance(aws, str) else aws)
+    return found
+
+
+def _list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _sids(policy: Mapping[str, Any] | None) -> set[str]:
+    return {s["Sid"] for s in (policy or {}).get("Statement", []) if s.get("Sid")}
+
+
+def _access(policy: Mapping[str, Any] | None) -> set[str]:
+    """ "PRINCIPAL -> repository/... (ACTIONS)" for every principal and resource of an Allow."""
+    found: set[str] = set()
+    for statement in (policy or {}).get("Statement", []):
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = ", ".join(sorted(_list(statement.get("Action"))))
+        principals = _list((statement.get("Principal") or {}).get("AWS"))
+        for resource in _list(statement.get("Resource")):
+            short = resource.split(":", 5)[5] if resource.startswith("arn:") else resource
+            found |= {f"{p} -> {short} ({actions})" for p in principals}
     return found
 
 
@@ -63,13 +87,24 @@ def expected(before: Iterable[Mapping[str, Any]], after: Iterable[Mapping[str, A
         }
         facts[key] |= {f"rule+ {r}" for r in rules_b - rules_a}
         facts[key] |= {f"rule- {r}" for r in rules_a - rules_b}
-        grants_a, grants_b = (
-            _principals(a.get("registry_policy")),
-            _principals(b.get("registry_policy")),
-        )
-        facts[key] |= {f"grant+ {p}" for p in grants_b - grants_a}
-        facts[key] |= {f"grant- {p}" for p in grants_a - grants_b}
-        if a.get("registry_policy") != b.get("registry_policy") and not (grants_a ^ grants_b):
+        policy_a, policy_b = a.get("registry_policy"), b.get("registry_policy")
+        grants = {
+            f"grant{sign} {p}"
+            for sign, x, y in (("+", policy_b, policy_a), ("-", policy_a, policy_b))
+            for p in _principals(x) - _principals(y)
+        }
+        grants |= {
+            f"sid{sign} {p}"
+            for sign, x, y in (("+", policy_b, policy_a), ("-", policy_a, policy_b))
+            for p in _sids(x) - _sids(y)
+        }
+        grants |= {
+            f"access{sign} {p}"
+            for sign, x, y in (("+", policy_b, policy_a), ("-", policy_a, policy_b))
+            for p in _access(x) - _access(y)
+        }
+        facts[key] |= grants
+        if policy_a != policy_b and not grants:
             facts[key].add("policy~")
         tpl_a, tpl_b = _templates(a), _templates(b)
         facts[key] |= {f"template+ {p}" for p in tpl_b.keys() - tpl_a.keys()}
@@ -91,10 +126,13 @@ def observed(report: Mapping[str, Any]) -> Facts:
             facts[d["registry"]] |= {f"rule- {r}" for r in d["rules_removed"]}
         for g in summary.get("grants", []):
             assert g["registry"], g
-            facts[g["registry"]] |= {f"grant+ {p}" for p in g["principals_added"]}
-            facts[g["registry"]] |= {f"grant- {p}" for p in g["principals_removed"]}
-            if not (g["principals_added"] or g["principals_removed"]):
-                facts[g["registry"]].add("policy~")
+            said = {f"grant+ {p}" for p in g["principals_added"]}
+            said |= {f"grant- {p}" for p in g["principals_removed"]}
+            said |= {f"sid+ {p}" for p in g["sids_added"]}
+            said |= {f"sid- {p}" for p in g["sids_removed"]}
+            said |= {f"access+ {p}" for p in g["access_added"]}
+            said |= {f"access- {p}" for p in g["access_removed"]}
+            facts[g["registry"]] |= said or {"policy~"}
         for t in summary.get("templates", []):
             assert t["registry"], t
             sign = {"create": "+", "delete": "-"}.get(t["action"], "~")

@@ -63,6 +63,12 @@ TWO_RULES = specs.spec(
     """
 )
 
+REPLICATE_ONLY = specs.BASE.replace(
+    f'prod: {{id: "{specs.PROD}"}}',
+    f'prod: {{id: "{specs.PROD}", grants: {{create_repositories: false}}}}',
+)
+WIDE = specs.BASE.replace("accounts:\n", "  grants: {scope: wide}\naccounts:\n", 1)
+
 CASES = {
     "add-destination-region": specs.BASE.replace(
         "to: [{account: prod, regions: [us-east-1]}]",
@@ -73,6 +79,8 @@ CASES = {
         "to: [{account: prod, regions: [us-east-1]}, {account: staging, regions: [us-east-1]}]",
     ),
     "change-filters": specs.BASE.replace("filters: [team-a/]", "filters: [team-a/, base/]"),
+    "replicate-only": REPLICATE_ONLY,
+    "wide-grants": WIDE,
     "add-template": specs.BASE
     + "creation_templates:\n"
     + "  - accounts: [prod]\n"
@@ -88,3 +96,60 @@ def test_spec_change(world: World, case: str) -> None:
 
 def test_remove_a_rule(world: World) -> None:
     change(world, TWO_RULES, specs.BASE, replan=True, case="remove-a-rule")
+
+
+SHARED = specs.spec(
+    """\
+    replication:
+      - name: build-to-prod
+        from: {account: build, regions: [us-east-1]}
+        to: [{account: prod, regions: [us-east-1]}]
+        filters: [team-a/]
+      - name: staging-to-prod
+        from: {account: staging, regions: [us-east-1]}
+        to: [{account: prod, regions: [us-east-1]}]
+        filters: [team-a/]
+    """
+)
+
+
+def test_push_a_destinations_grant_past_a_statement_boundary(world: World) -> None:
+    """build and staging share prod's team-a/ statement; staging's filters grow, so it moves to
+    a statement of its own. The plan says exactly that: the new statement, staging's new access,
+    nothing about build's statement but the principal it loses (no grant lost or gained)."""
+    before = applied(world, SHARED)
+    (shared,) = next(r for r in before if r["account"] == "prod")["registry_policy"]["Statement"]
+    assert len(shared["Principal"]["AWS"]) == 2
+    moved = SHARED.replace(
+        "from: {account: staging, regions: [us-east-1]}\n    to: [{account: prod, regions: "
+        "[us-east-1]}]\n    filters: [team-a/]",
+        "from: {account: staging, regions: [us-east-1]}\n    to: [{account: prod, regions: "
+        "[us-east-1]}]\n    filters: [team-a/, base]",
+    )
+    assert moved != SHARED
+    world.write_spec(moved)
+    world.render()
+    after = world.compiled()
+    statements = next(r for r in after if r["account"] == "prod")["registry_policy"]["Statement"]
+    # build's statement keeps its Sid and its text, less staging; staging's has a new Sid
+    (kept,) = [s for s in statements if s["Sid"] == shared["Sid"]]
+    assert kept == {**shared, "Principal": {"AWS": [f"arn:aws:iam::{specs.BUILD}:root"]}}
+    (new,) = [s for s in statements if s["Sid"] != shared["Sid"]]
+    plan = world.plan()
+    assert plan.code == 2, plan.output
+    assert plan.report is not None
+    facts = delta.expected(before, after)
+    prod = f"{specs.PROD}/us-east-1"
+    assert {f for f in facts[prod] if not f.startswith("access")} == {f"sid+ {new['Sid']}"}
+    assert {f for f in facts[prod] if f.startswith("access")} == {
+        f"access+ arn:aws:iam::{specs.STAGING}:root -> repository/base* "
+        "(ecr:CreateRepository, ecr:ReplicateImage)"
+    }
+    assert delta.observed(plan.report) == facts
+    world.record("grant-past-a-statement-boundary", plan, facts)
+    run = world.apply()
+    assert run.code == 0, run.output
+    assert normalised(world.live(after)) == normalised(after)
+    code, verdict = world.verify()
+    assert code == 0, verdict
+    assert world.plan().code == 0

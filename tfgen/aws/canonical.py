@@ -16,7 +16,6 @@ from typing import Any
 from tfgen.state import compact_json
 
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
-_ROOT_ARN = re.compile(r"^arn:[a-z-]+:iam::([0-9]{12}):root$")
 
 Destination = tuple[str, str]  # (region, registry id)
 RuleKey = tuple[frozenset[Destination], frozenset[str]]
@@ -43,14 +42,6 @@ def rule_filters(rule: Mapping[str, Any]) -> list[str]:
 
 def rule_key(rule: Mapping[str, Any]) -> RuleKey:
     return frozenset(rule_destinations(rule)), frozenset(rule_filters(rule))
-
-
-def principal_account(value: str) -> str | None:
-    """The account id of an account principal (id or root ARN), else None."""
-    if _ACCOUNT_ID.fullmatch(value):
-        return value
-    match = _ROOT_ARN.fullmatch(value)
-    return match.group(1) if match else None
 
 
 def _principal(value: Any, partition: str) -> Any:
@@ -178,7 +169,6 @@ __all__ = [
     "as_list",
     "exclusion_filters",
     "policy_document",
-    "principal_account",
     "rule_destinations",
     "rule_filters",
     "rule_key",

@@ -12,7 +12,17 @@ from typing import Any
 
 from tfgen.aws import canonical
 from tfgen.aws.live import LiveRegistry
-from tfgen.state import RegistryState
+from tfgen.grants import (
+    Access,
+    GrantForm,
+    Registry,
+    allowed,
+    covered,
+    form_access,
+    grant_form,
+    union,
+)
+from tfgen.state import RegistryState, is_grant_sid
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +171,9 @@ def _sid(stmt: Mapping[str, Any], index: int) -> str:
 
 
 def compare_policy(desired: RegistryState, live: LiveRegistry, out: Findings) -> None:
+    """Statements matched by meaning; tfgen's grants also by what they allow each source
+    account, so a grant spelled or packed otherwise is told apart from one that allows more or
+    less (and the wide `repository/*` form from the scoped one)."""
     want_doc = desired.registry_policy()
     have_doc = live.registry_policy
     if want_doc is None:
@@ -171,6 +184,7 @@ def compare_policy(desired: RegistryState, live: LiveRegistry, out: Findings) ->
         out.add("registry policy", "document", "missing", "the registry has no registry policy")
         return
     partition = desired.partition
+    registry = Registry(partition, desired.region, desired.account_id)
     if (have_doc.get("Version") or "2008-10-17") != want_doc["Version"]:
         out.add(
             "registry policy",
@@ -181,34 +195,128 @@ def compare_policy(desired: RegistryState, live: LiveRegistry, out: Findings) ->
             have_doc.get("Version"),
         )
     want = canonical.statements(want_doc)
-    left = list(enumerate(canonical.statements(have_doc)))
+    have = list(canonical.statements(have_doc))
+    unmatched: list[tuple[int, Mapping[str, Any]]] = []
+    granted: list[Mapping[str, Any]] = []  # live statements that are tfgen's grants exactly
     for i, stmt in enumerate(want):
         key = canonical.statement_key(stmt, partition)
         hit = next(
-            (k for k, (_, s) in enumerate(left) if canonical.statement_key(s, partition) == key),
-            None,
+            (k for k, s in enumerate(have) if canonical.statement_key(s, partition) == key), None
         )
-        if hit is not None:
-            left.pop(hit)
-            continue
+        if hit is None:
+            unmatched.append((i, stmt))
+        elif is_grant_sid(stmt.get("Sid")):
+            granted.append(have.pop(hit))
+        else:
+            have.pop(hit)
+    grants_differ = False
+    for i, stmt in unmatched:
+        grant = is_grant_sid(stmt.get("Sid"))
         same_sid = next(
-            (k for k, (_, s) in enumerate(left) if stmt.get("Sid") and s.get("Sid") == stmt["Sid"]),
+            (
+                k
+                for k, s in enumerate(have)
+                if stmt.get("Sid")
+                and s.get("Sid") == stmt["Sid"]
+                and not (grant and grant_form(s, registry))
+            ),
             None,
         )
-        if same_sid is None:
+        if same_sid is not None:
+            live_stmt = have.pop(same_sid)
+            detail = _statement_changes(stmt, live_stmt, partition)
+            out.add(
+                "registry policy", f"statement {_sid(stmt, i)}", "changed", detail, stmt, live_stmt
+            )
+        elif grant:
+            grants_differ = True
+        else:
             out.add("registry policy", f"statement {_sid(stmt, i)}", "missing", "", stmt, None)
+    live_grants = [s for s in have if grant_form(s, registry)]
+    if grants_differ or live_grants:
+        ours = [s for s in want if is_grant_sid(s.get("Sid"))]
+        theirs = [*granted, *live_grants]
+        _compare_grants(ours, theirs, canonical.statements(have_doc), registry, out)
+        have = [s for s in have if not grant_form(s, registry)]
+    for j, stmt in enumerate(have):
+        out.add("registry policy", f"statement {_sid(stmt, j)}", "unexpected", "", None, stmt)
+
+
+def _compare_grants(
+    ours: Sequence[Mapping[str, Any]],
+    theirs: Sequence[Mapping[str, Any]],
+    everything: Sequence[Mapping[str, Any]],
+    registry: Registry,
+    out: Findings,
+) -> None:
+    """tfgen's grant statements against the live statements that only grant replication:
+    source account by source account, what each allows."""
+    forms = {id(s): grant_form(s, registry) for s in [*ours, *theirs]}
+    accounts = sorted({a for f in forms.values() if f for a in f.accounts})
+    found = False
+    for account in accounts:
+        want = _grant_access(ours, account, forms)
+        have = _grant_access(theirs, account, forms)
+        if want == have:
             continue
-        _, live_stmt = left.pop(same_sid)
+        found = True
+        sids = [str(s.get("Sid") or "(no Sid)") for s in theirs if _names(s, account, forms)]
+        where = f" (live statement {', '.join(sids)})" if sids else ""
+        if not have:
+            elsewhere = union(*(allowed(s, account, registry) for s in everything))
+            also = (
+                "other live statements allow as much"
+                if all(
+                    all(covered(p, elsewhere.get(action, ())) for p in prefixes)
+                    for action, prefixes in want.items()
+                )
+                else "the live policy does not"
+            )
+            change, detail = "missing", f"tfgen allows {_access_words(want)}; {also}"
+        elif not want:
+            change, detail = "unexpected", f"the live policy allows {_access_words(have)}{where}"
+        else:
+            change = "changed"
+            detail = f"live {_access_words(have)}{where}; tfgen {_access_words(want)}"
+        out.add("registry policy", f"grant to {account}", change, detail, _json(want), _json(have))
+    if not found:
         out.add(
             "registry policy",
-            f"statement {_sid(stmt, i)}",
+            "replication grants",
             "changed",
-            _statement_changes(stmt, live_stmt, partition),
-            stmt,
-            live_stmt,
+            "the same permissions, in other statements: live "
+            f"{', '.join(str(s.get('Sid') or '(no Sid)') for s in theirs)}; tfgen writes "
+            f"{', '.join(str(s.get('Sid')) for s in ours)}",
+            list(ours),
+            list(theirs),
         )
-    for j, stmt in left:
-        out.add("registry policy", f"statement {_sid(stmt, j)}", "unexpected", "", None, stmt)
+
+
+def _names(stmt: Mapping[str, Any], account: str, forms: Mapping[int, GrantForm | None]) -> bool:
+    form = forms[id(stmt)]
+    return form is not None and account in form.accounts
+
+
+def _grant_access(
+    statements: Sequence[Mapping[str, Any]], account: str, forms: Mapping[int, GrantForm | None]
+) -> Access:
+    return union(
+        *(form_access(f) for s in statements if (f := forms[id(s)]) and account in f.accounts)
+    )
+
+
+def _access_words(access: Access) -> str:
+    by_prefixes: dict[tuple[str, ...], list[str]] = {}
+    for action in sorted(access):
+        by_prefixes.setdefault(access[action], []).append(action)
+    return "; ".join(
+        f"{', '.join(actions)} on {', '.join(f'repository/{p}*' for p in prefixes)}"
+        for prefixes, actions in by_prefixes.items()
+    )
+
+
+def _json(access: Access) -> dict[str, list[str]]:
+    return {action: [f"repository/{p}*" for p in prefixes] for action, prefixes in access.items()}
 
 
 def _statement_changes(want: Mapping[str, Any], have: Mapping[str, Any], partition: str) -> str:

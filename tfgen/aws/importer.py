@@ -20,6 +20,7 @@ from tfgen.aws.import_policies import import_policies
 from tfgen.aws.import_templates import import_templates
 from tfgen.aws.live import LiveRegistry
 from tfgen.errors import TfgenError
+from tfgen.state import minimal_prefixes
 
 RuleId = tuple[tuple[canonical.Destination, ...], tuple[str, ...]]
 
@@ -47,16 +48,21 @@ def build_spec(
     names = {account_id: name for name, account_id in accounts.items()}
     notes: list[str] = []
     entries = []
-    sources: dict[tuple[str, str], set[str]] = {}
+    wanted: dict[tuple[str, str], dict[str, list[str]]] = {}
     for name, account_id in accounts.items():
         mine = [r for r in live if r.account_id == account_id]
         rules = {r.region: _rules(r, names, notes) for r in mine}
         for ids in rules.values():
-            for dests, _ in ids:
+            for dests, filters in ids:
                 for dest_region, dest_id in dests:
                     if dest_id != account_id:
-                        sources.setdefault((dest_id, dest_region), set()).add(account_id)
+                        into = wanted.setdefault((dest_id, dest_region), {})
+                        into.setdefault(account_id, []).extend(filters or [""])
         entries.extend(_entries(name, rules, names))
+    sources = {
+        key: {i: minimal_prefixes(f) for i, f in by_source.items()}
+        for key, by_source in wanted.items()
+    }
     policies = import_policies(live, names, sources, partition)
     notes.extend(policies.notes)
     templates = import_templates(live, names, notes)
@@ -64,8 +70,7 @@ def build_spec(
     if role_arn is not None:
         data["defaults"] = {"role_arn": role_arn}
     data["accounts"] = {
-        name: Flow({"id": i} if partition == "aws" else {"id": i, "partition": partition})
-        for name, i in accounts.items()
+        name: _account(i, partition, policies.grants.get(name)) for name, i in accounts.items()
     }
     if entries:
         data["replication"] = entries
@@ -74,6 +79,15 @@ def build_spec(
     if templates:
         data["creation_templates"] = templates
     return Imported(data, tuple(notes))
+
+
+def _account(account_id: str, partition: str, grants: dict[str, Any] | None) -> Flow:
+    out = Flow({"id": account_id})
+    if partition != "aws":
+        out["partition"] = partition
+    if grants:
+        out["grants"] = Flow(grants)
+    return out
 
 
 def _rules(registry: LiveRegistry, names: Mapping[str, str], notes: list[str]) -> list[RuleId]:

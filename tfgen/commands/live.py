@@ -150,9 +150,10 @@ def import_(
     """Write a spec from the live registries of existing accounts.
 
     Replication rules become `replication` entries (identical rules of one account in several
-    Regions share an entry); registry policy statements other than replication grants are kept
-    under `registry_policies`; creation templates become `creation_templates`. The written spec
-    is compiled back and compared with what was read, and every difference is printed.
+    Regions share an entry); replication grants become each account's `grants` settings where
+    tfgen's grant allows exactly the same, and every other statement is kept under
+    `registry_policies`; creation templates become `creation_templates`. The written spec is
+    compiled back and compared with what was read, and every difference is printed.
 
     Exit 0 when the spec was written (differences from the live state are printed); 1 on
     errors: nothing is written, except a spec that does not validate, which is written for

@@ -333,10 +333,17 @@ def _policy_stack(
         if reg.registry_policy() is not None:
             modules.add("modules/ecr-registry-policy")
             needs.append(features.REGISTRY_POLICY)
-            sources = [{"id": i, "name": names_by_id.get(i, "")} for i in reg.grant_sources]
+            grants = [
+                {
+                    "sid": g.sid,
+                    "sources": [{"id": i, "name": names_by_id.get(i, "")} for i in g.account_ids],
+                    "prefixes": hcl.value(list(g.prefixes), 3),
+                }
+                for g in reg.grant_groups()
+            ]
             comment = (
-                f"Lets {len(sources)} source account(s) replicate into {reg.label}"
-                if sources
+                f"Lets {len(reg.grants)} source account(s) replicate into {reg.label}"
+                if reg.grants
                 else f"Registry policy of {reg.label}"
             )
             policies.append(
@@ -345,7 +352,8 @@ def _policy_stack(
                     "alias": alias(reg.region),
                     "region": reg.region,
                     "comment": comment,
-                    "sources": sources,
+                    "grants": grants,
+                    "create": reg.create_repositories,
                     "statements": [dict(s) for s in reg.extra_statements],
                 }
             )

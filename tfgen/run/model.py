@@ -48,6 +48,11 @@ class GrantDelta:
     sids_added: tuple[str, ...] = ()
     sids_removed: tuple[str, ...] = ()
     unknown_after: bool = False
+    # What an Allow gives a principal on a resource: "PRINCIPAL -> RESOURCE (ACTIONS)", the
+    # resource after the registry's ARN ("repository/team-a/*"), so a grant that only changes its
+    # repositories or actions still shows.
+    access_added: tuple[str, ...] = ()
+    access_removed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

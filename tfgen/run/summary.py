@@ -313,8 +313,28 @@ def _grants(values: Mapping[str, Any]) -> tuple[set[str], set[str]]:
     return principals, sids
 
 
+def _strings(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [str(v) for v in items if isinstance(v, str)]
+
+
+def access(values: Mapping[str, Any]) -> set[str]:
+    """`PRINCIPAL -> RESOURCE (ACTIONS)` for each principal and resource of each Allow statement,
+    the resource without the registry's ARN (a registry policy names only its own repositories)."""
+    out = set()
+    for statement in _statements(values):
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = ", ".join(sorted(_strings(statement.get("Action"))))
+        for resource in _strings(statement.get("Resource")):
+            short = resource.split(":", 5)[5] if resource.startswith("arn:") else resource
+            out |= {f"{p} -> {short} ({actions})" for p in _principals(statement)}
+    return out
+
+
 def grant_delta(rc: Mapping[str, Any], registry: str = "") -> GrantDelta:
-    """Principals (Principal.AWS) and statement Sids added and removed by the policy change."""
+    """Principals (Principal.AWS), statement Sids and access (principal, resource, actions)
+    added and removed by the policy change."""
     principals_before, sids_before = _grants(_side(rc, "before"))
     principals_after, sids_after = _grants(_side(rc, "after"))
     return GrantDelta(
@@ -325,6 +345,8 @@ def grant_delta(rc: Mapping[str, Any], registry: str = "") -> GrantDelta:
         sids_added=tuple(sorted(sids_after - sids_before)),
         sids_removed=tuple(sorted(sids_before - sids_after)),
         unknown_after=_unknown(rc, "policy"),
+        access_added=tuple(sorted(access(_side(rc, "after")) - access(_side(rc, "before")))),
+        access_removed=tuple(sorted(access(_side(rc, "before")) - access(_side(rc, "after")))),
     )
 
 
@@ -380,6 +402,8 @@ def as_dict(summary: PlanSummary) -> dict[str, Any]:
                 "principals_removed": list(g.principals_removed),
                 "sids_added": list(g.sids_added),
                 "sids_removed": list(g.sids_removed),
+                "access_added": list(g.access_added),
+                "access_removed": list(g.access_removed),
                 "unknown_after_apply": g.unknown_after,
             }
             for g in summary.grants
@@ -431,6 +455,8 @@ def from_dict(data: Mapping[str, Any]) -> PlanSummary:
                 sids_added=_strs(g, "sids_added"),
                 sids_removed=_strs(g, "sids_removed"),
                 unknown_after=bool(g.get("unknown_after_apply")),
+                access_added=_strs(g, "access_added"),
+                access_removed=_strs(g, "access_removed"),
             )
             for g in data.get("grants") or ()
         ),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tfgen.constants import DEFAULT_SPEC, GRANT_SID
+from tfgen.constants import DEFAULT_SPEC
 from tfgen.spec.checks import check_spec
 from tfgen.spec.issues import Issue, Severity, SpecError
 from tfgen.spec.load import Document, Positions, load_file, load_text
@@ -47,9 +47,7 @@ def validate_document(document: Document) -> LoadedSpec:
         raise SpecError([positions.issue(i) for i in pydantic_issues(exc.errors())]) from None
     # Organizations targets become plain accounts (from tfgen.lock.json) before the checks.
     spec, positions, expansion = expand_targets(spec, lock_for(spec, positions.file), positions)
-    issues = list(
-        dict.fromkeys(positions.issue(i) for i in (*expansion, *check_spec(spec, GRANT_SID)))
-    )
+    issues = list(dict.fromkeys(positions.issue(i) for i in (*expansion, *check_spec(spec))))
     if any(i.severity is Severity.ERROR for i in issues):
         raise SpecError(issues)
     return LoadedSpec(spec, positions, tuple(issues))

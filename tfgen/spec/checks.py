@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from tfgen import limits
+from tfgen.constants import GRANT_SID, GRANT_SID_PATTERN
 from tfgen.spec import arns, placeholders, regions, terraform_version
 from tfgen.spec.backend import check_backend
 from tfgen.spec.issues import Issue, Severity, SpecPath, did_you_mean
@@ -25,6 +26,7 @@ _ACCOUNT_ID = re.compile(limits.ACCOUNT_ID_PATTERN)
 _FILTER = re.compile(limits.FILTER_PATTERN)
 _PREFIX = re.compile(limits.TEMPLATE_PREFIX_PATTERN)
 _SID = re.compile(r"^[A-Za-z0-9]*$")
+_GRANT_SID = re.compile(GRANT_SID_PATTERN)
 # A replication name is written into comments of the rendered Terraform and into reports: a label,
 # never a line break or markup. '/' joins the names of entries an Organizations target expands to.
 _ENTRY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._:/()+=,@-]{0,127}")
@@ -51,7 +53,7 @@ def _warn(issues: list[Issue], path: SpecPath, message: str) -> None:
     issues.append(Issue(path, message, Severity.WARNING))
 
 
-def check_spec(spec: Spec, grant_sid: str) -> list[Issue]:
+def check_spec(spec: Spec) -> list[Issue]:
     issues: list[Issue] = []
     _check_accounts(spec, issues)
     _check_defaults(spec, issues)
@@ -85,7 +87,7 @@ def check_spec(spec: Spec, grant_sid: str) -> list[Issue]:
                     "across partitions",
                 )
         _check_filters(entry.filters, (*base, "filters"), issues)
-    _check_registry_policies(spec, grant_sid, issues)
+    _check_registry_policies(spec, issues)
     _check_templates(spec, issues)
     _check_documents(spec, issues)
     issues.extend(provider_issues(spec))
@@ -347,7 +349,7 @@ def _check_filters(filters: list[str], path: SpecPath, issues: list[Issue]) -> N
             )
 
 
-def _check_registry_policies(spec: Spec, grant_sid: str, issues: list[Issue]) -> None:
+def _check_registry_policies(spec: Spec, issues: list[Issue]) -> None:
     for name, policy in spec.registry_policies.items():
         path: SpecPath = ("registry_policies", name)
         if not _check_account_ref(spec, name, path, issues):
@@ -360,14 +362,13 @@ def _check_registry_policies(spec: Spec, grant_sid: str, issues: list[Issue]) ->
         for k, statement in enumerate(policy.statements):
             where = (*path, "statements", k)
             partition = _account_partition(spec, name) or "aws"
-            _check_statement(statement, where, partition, grant_sid, sids, k, issues)
+            _check_statement(statement, where, partition, sids, k, issues)
 
 
 def _check_statement(
     statement: dict[str, Any],
     path: SpecPath,
     partition: str,
-    grant_sid: str,
     sids: dict[str, int],
     index: int,
     issues: list[Issue],
@@ -377,11 +378,12 @@ def _check_statement(
     if sid is not None:
         if not isinstance(sid, str) or not _SID.fullmatch(sid):
             _error(issues, (*path, "Sid"), f"Sid {sid!r} must contain only letters and digits")
-        elif sid == grant_sid:
+        elif _GRANT_SID.fullmatch(sid):
             _error(
                 issues,
                 (*path, "Sid"),
-                f"Sid '{sid}' is the Sid of tfgen's generated replication grant; choose another",
+                f"Sid '{sid}' has the form of the Sids tfgen gives its replication grants "
+                f"({GRANT_SID} and {GRANT_SID} followed by lowercase hex digits); choose another",
             )
         elif sid in sids:
             _error(

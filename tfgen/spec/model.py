@@ -48,10 +48,18 @@ class TerraformSettings(_Model):
     aws_provider_version: StrictStr = ">= 5.61, < 7.0"
 
 
+class Grants(_Model):
+    """How a destination account's registry policy grants replication (None: inherit)."""
+
+    scope: Literal["scoped", "wide"] | None = None  # None: defaults, then scoped
+    create_repositories: StrictBool | None = None  # None: defaults, then true
+
+
 class Defaults(_Model):
     role_arn: StrictStr | None = None
     backend: Backend | None = None
     terraform: TerraformSettings = TerraformSettings()
+    grants: Grants = Grants()
 
 
 def _account_id(value: Any) -> Any:
@@ -65,6 +73,7 @@ class Account(_Model):
     id: StrictStr
     role_arn: StrictStr | None = None
     partition: StrictStr = "aws"
+    grants: Grants = Grants()
 
     _coerce_id = field_validator("id", mode="before")(_account_id)
 
@@ -126,6 +135,17 @@ class CreationTemplate(_Model):
     repository_policy: dict[str, Any] | None = None
     resource_tags: dict[StrictStr, StrictStr] = {}
     custom_role_arn: StrictStr | None = None
+
+
+def grant_settings(spec: Spec, account: str) -> tuple[Literal["scoped", "wide"], bool]:
+    """The grant scope and whether it allows ecr:CreateRepository, for a destination account:
+    the account's own `grants`, then `defaults.grants`, then scoped and true."""
+    own, shared = spec.accounts[account].grants, spec.defaults.grants
+    scope = own.scope or shared.scope or "scoped"
+    create = next(
+        (v for v in (own.create_repositories, shared.create_repositories) if v is not None), True
+    )
+    return scope, create
 
 
 class Spec(_Model):

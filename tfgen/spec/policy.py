@@ -515,6 +515,11 @@ def wildcard_match(pattern: str, text: str) -> bool:
     return len(pattern) in _states(pattern, text)
 
 
+def matches_some(pattern: str, prefix: str) -> bool:
+    """Whether the IAM wildcard `pattern` matches some string that starts with `prefix`."""
+    return _overlaps(pattern, prefix)
+
+
 def _overlaps(pattern: str, prefix: str) -> bool:
     """Whether some string starting with `prefix` matches the IAM wildcard `pattern`: any state
     left can still reach the end, since '*' and '?' match anything."""
@@ -547,8 +552,11 @@ __all__ = [
     "STATEMENT_KEYS",
     "Denial",
     "accepted",
+    "as_list",
     "denial",
+    "matches_some",
     "risky_shapes",
     "statement_issues",
     "strip",
+    "wildcard_match",
 ]

@@ -9,18 +9,28 @@ variable "region" {
 }
 
 variable "source_account_ids" {
-  description = "Accounts allowed to replicate into this registry."
+  description = "Accounts allowed to replicate every repository into this registry."
   type        = list(string)
-  default     = ["111122223333", "444455556666"]
+  default     = ["111122223333"]
 }
 
-# The destination side of cross-account replication: one statement grants every source account, and
-# an extra statement lets this registry's pull-through cache import upstream images.
+variable "prod_source_account_ids" {
+  description = "Accounts allowed to replicate only repositories whose names start with prod-."
+  type        = list(string)
+  default     = ["444455556666"]
+}
+
+# The destination side of cross-account replication: one statement per set of repository prefixes
+# (the AWS User Guide's registry policy examples: every repository, and `repository/prod-*`), and an
+# extra statement that lets this registry's pull-through cache import upstream images.
 module "ecr_registry_policy" {
   source = "../../../modules/ecr-registry-policy"
 
-  region             = var.region
-  source_account_ids = var.source_account_ids
+  region = var.region
+  grants = [
+    { sid = "ReplicationAccessCrossAccount", source_account_ids = var.source_account_ids, repository_prefixes = [""] },
+    { sid = "ReplicationAccessProd", source_account_ids = var.prod_source_account_ids, repository_prefixes = ["prod-"] },
+  ]
   additional_statements_json = jsonencode([
     {
       Sid       = "PullThroughCache"

@@ -12,8 +12,14 @@ module "registry_policy_eu_central_1" {
 
   region = "eu-central-1"
 
-  source_account_ids = [
-    "111111111111", # build
+  grants = [
+    {
+      sid = "TfgenReplicationdd8a3247"
+      source_account_ids = [
+        "111111111111", # build
+      ]
+      repository_prefixes = ["analytics/"]
+    },
   ]
 }
 

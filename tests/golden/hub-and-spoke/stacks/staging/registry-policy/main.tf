@@ -12,8 +12,14 @@ module "registry_policy_us_east_1" {
 
   region = "us-east-1"
 
-  source_account_ids = [
-    "111111111111", # build
+  grants = [
+    {
+      sid = "TfgenReplicationdfeeee1b"
+      source_account_ids = [
+        "111111111111", # build
+      ]
+      repository_prefixes = ["base/", "team-a/", "team-b/"]
+    },
   ]
 }
 

@@ -12,8 +12,20 @@ module "registry_policy_us_east_1" {
 
   region = "us-east-1"
 
-  source_account_ids = [
-    "100000000002", # europe
-    "100000000003", # asia
+  grants = [
+    {
+      sid = "TfgenReplication91b8adfd"
+      source_account_ids = [
+        "100000000003", # asia
+      ]
+      repository_prefixes = ["asia/", "shared/"]
+    },
+    {
+      sid = "TfgenReplication0973a49e"
+      source_account_ids = [
+        "100000000002", # europe
+      ]
+      repository_prefixes = ["europe/", "shared/"]
+    },
   ]
 }

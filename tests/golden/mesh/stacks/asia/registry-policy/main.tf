@@ -12,8 +12,20 @@ module "registry_policy_ap_northeast_1" {
 
   region = "ap-northeast-1"
 
-  source_account_ids = [
-    "100000000001", # americas
-    "100000000002", # europe
+  grants = [
+    {
+      sid = "TfgenReplication2a93a97c"
+      source_account_ids = [
+        "100000000001", # americas
+      ]
+      repository_prefixes = ["americas/", "shared/"]
+    },
+    {
+      sid = "TfgenReplication0973a49e"
+      source_account_ids = [
+        "100000000002", # europe
+      ]
+      repository_prefixes = ["europe/", "shared/"]
+    },
   ]
 }

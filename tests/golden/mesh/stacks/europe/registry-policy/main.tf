@@ -12,9 +12,21 @@ module "registry_policy_eu_west_1" {
 
   region = "eu-west-1"
 
-  source_account_ids = [
-    "100000000001", # americas
-    "100000000003", # asia
+  grants = [
+    {
+      sid = "TfgenReplication2a93a97c"
+      source_account_ids = [
+        "100000000001", # americas
+      ]
+      repository_prefixes = ["americas/", "shared/"]
+    },
+    {
+      sid = "TfgenReplication91b8adfd"
+      source_account_ids = [
+        "100000000003", # asia
+      ]
+      repository_prefixes = ["asia/", "shared/"]
+    },
   ]
 
   additional_statements_json = jsonencode([

@@ -18,7 +18,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from tfgen import __version__, escape
+from tfgen import __version__, escape, safeio
 from tfgen.exitcodes import ExitCode
 from tfgen.manifest import ManifestStack
 from tfgen.run.events import Event
@@ -362,9 +362,7 @@ def write_json(path: Path, results: Sequence[StackResult], info: RunInfo, code: 
 
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    safeio.replace(path, text.encode())  # never through a link planted at a temporary name
 
 
 # --- Markdown -------------------------------------------------------------------------------

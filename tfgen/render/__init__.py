@@ -44,6 +44,8 @@ def render_tree(
     from tfgen.render import parallel, writer
 
     root = Path(out_dir)
+    if not check:
+        writer.clean_leftovers(root)  # staging directories of killed renders
     if not check and writer.is_new(root) and parallel.worth_it(state):
         return parallel.render_new_tree(state, root, adopt, f"tfgen {__version__}")
     stacks, files = render_files(state, adopt)

@@ -65,7 +65,8 @@ class TreeUpdate:
 def update_tree(spec: Path, out_dir: Path, options: RenderOptions) -> TreeUpdate:
     """Render `spec` into `out_dir` (see the module docstring for the order of the steps)."""
     digest = stamp.inputs_digest(spec, options.fingerprint())
-    if digest is not None:
+    # --check compares every byte (the files and the manifest), never the stamp's file stats.
+    if digest is not None and not options.check:
         messages = stamp.unchanged(out_dir, digest)
         if messages is not None:
             return TreeUpdate(out_dir, options.check, unchanged=True, warnings=tuple(messages))
@@ -88,7 +89,7 @@ def update_tree(spec: Path, out_dir: Path, options: RenderOptions) -> TreeUpdate
     with lock:
         result = render_tree(state, out_dir, prune=options.prune, check=options.check, adopt=adopt)
         warnings = [w.format() for w in state.warnings]
-        notices = []
+        notices = [result.recovered] if result.recovered else []
         for stack in result.orphaned_stacks:
             if stack in result.pruned_stacks:
                 notices.append(

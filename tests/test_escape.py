@@ -216,3 +216,19 @@ def test_hostile_arguments_in_usage_errors(tmp_path: Path) -> None:
     assert code == 1
     assert "missing\\x1b[2J.yaml" in err
     assert_terminal_safe(out + err)
+
+
+def test_rich_markup_in_user_text_is_text(capsys: pytest.CaptureFixture[str]) -> None:
+    """A Terraform error or a path with '[/]' or '[bold]' is printed as is, never parsed."""
+    failed = StackResult(
+        ManifestStack("a/replication", "p", "replication", 2),
+        "plan",
+        Status.FAILED,
+        "`plan` exited 1: Invalid index [/] in [bold]var.x[/bold] :smile:",
+    )
+    info = report.RunInfo("plan", Path("/d/[red]x"), "terraform", "1.11", 0.0, 1.0, 2)
+    report.print_table(console.out, [failed], info)
+    out = capsys.readouterr().out
+    assert "Invalid index [/] in [bold]var.x[/bold] :smile:" in out and "/d/[red]x" in out
+    text = ex.to_text(ex.Explanation((), (), (), (), (), ("w [bold]x[/bold] [/]",), "[i]spec.yaml"))
+    assert "w [bold]x[/bold] [/]" in text and "[i]spec.yaml" in text

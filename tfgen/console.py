@@ -66,11 +66,13 @@ def _make(name: str) -> Console:
 
     # No file=: rich then looks up sys.stdout/sys.stderr at each print (test runners swap them).
     # color_system=None, not only no_color: no_color keeps bold and reverse, which FORCE_COLOR
-    # would then print as escape sequences. emoji=False: ':name:' in a user string stays text.
+    # would then print as escape sequences. markup=False, emoji=False: '[bold]', '[/]' and
+    # ':name:' in a user string (a path, a Terraform error in a table) stay text.
     console = _Printable(
         stderr=name == "err",
         highlight=False,
         soft_wrap=True,
+        markup=False,
         emoji=False,
         no_color=not _color,
         color_system="auto" if _color else None,

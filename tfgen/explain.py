@@ -413,7 +413,14 @@ def to_text(expl: Explanation, width: int = 120) -> str:
     """The terminal view as plain text (no colour), at a fixed width."""
     buffer = io.StringIO()
     console = Console(
-        file=buffer, width=width, no_color=True, color_system=None, highlight=False, soft_wrap=False
+        file=buffer,
+        width=width,
+        no_color=True,
+        color_system=None,
+        highlight=False,
+        soft_wrap=False,
+        markup=False,  # '[x]' in a name, tag or path is text, not a style
+        emoji=False,
     )
     console.print(Group(*renderables(expl)))
     text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"

@@ -200,3 +200,17 @@ def test_a_fresh_copy_of_the_tree_is_accepted(rendered: Path, tmp_path: Path) ->
     assert cli("stacks", str(copy))[0] == 0
     assert cli("render", str(MESH), "--out", str(copy), "--check")[0] == 0
     assert tree(copy) == tree(rendered)
+
+
+def test_an_edited_file_of_an_orphaned_stack_says_how_to_resolve_it(tmp_path: Path) -> None:
+    spec, out = tmp_path / "tfgen.yaml", tmp_path / "tree"
+    spec.write_text(THREE)
+    assert cli("render", str(spec), "--out", str(out))[0] == 0
+    spec.write_text(TWO)
+    assert cli("render", str(spec), "--out", str(out))[0] == 0  # c/registry-policy: an orphan
+    main = out / "stacks/c/registry-policy/main.tf"
+    main.write_text(main.read_text() + "# edited\n")
+    code, text = cli("stacks", str(out))
+    assert code == 1 and "stack c/registry-policy is no longer in the spec" in text
+    assert cli("render", str(spec), "--out", str(out), "--prune")[0] == 0
+    assert cli("stacks", str(out))[0] == 0  # pruned: the edited file is the user's now

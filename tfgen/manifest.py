@@ -465,6 +465,7 @@ def tree_problems(manifest: Manifest) -> list[str]:
     if os.path.lexists(root / JOURNAL):
         return [f"{JOURNAL}: a render was interrupted while it updated the tree"]
     guard = TreeGuard(root)
+    orphans = [st for st in manifest.stacks if st.orphaned]
     for rel, digest in manifest.files.items():
         try:
             data = guard.read(rel)
@@ -474,7 +475,16 @@ def tree_problems(manifest: Manifest) -> list[str]:
         if data is None:
             problems.append(f"{rel}: listed, but missing")
         elif hashlib.sha256(data).hexdigest() != digest:
-            problems.append(f"{rel}: changed since tfgen rendered it")
+            orphan = next((st for st in orphans if rel.startswith(st.path + "/")), None)
+            problems.append(
+                f"{rel}: changed since tfgen rendered it"
+                + (
+                    f" (stack {orphan.id} is no longer in the spec, so a render keeps the file "
+                    "as it was written: restore it, or destroy the stack and render with --prune)"
+                    if orphan is not None
+                    else ""
+                )
+            )
     dirs = sorted(
         {s.path for s in manifest.stacks} | {m for s in manifest.stacks for m in s.modules}
     )

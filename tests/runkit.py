@@ -140,6 +140,15 @@ def write_manifest(root: Path, stacks: Sequence[StackDef]) -> Path:
     return root
 
 
+def rehash(root: Path) -> None:
+    """Record the files' current hashes in the manifest: what a re-render does after a spec
+    change (plan and apply refuse files that differ from the manifest)."""
+    path = root / "tfgen.manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["files"] = {rel: _sha(root / rel) for rel in manifest["files"]}
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
 write_shim = tfenv.write_shim
 
 

@@ -181,7 +181,7 @@ def test_mermaid_hub_and_spoke_edges() -> None:
 
 def test_edge_labels_are_shortened_and_escaped() -> None:
     assert ex._edge_label(["a1", "b2", "c3", "d4", "e5"]) == "a1, b2, c3, +2 more"
-    assert ex._mermaid_text('say "hi"') == "say #quot;hi#quot;"
+    assert ex._mermaid_text('say "hi"') == "say #34;hi#34;"  # Mermaid entity codes
     assert ex._dot_string('a "b" \\ c') == '"a \\"b\\" \\\\ c"'
 
 
@@ -223,7 +223,7 @@ def test_every_format_is_deterministic(example: str) -> None:
 
 def test_markdown_has_words_tables_and_the_picture() -> None:
     md = ex.to_markdown(explained("mesh"))
-    assert md.startswith("### ECR replication in `examples/mesh/tfgen.yaml`\n")
+    assert md.startswith("### ECR replication in <code>examples/mesh/tfgen.yaml</code>\n")
     assert "| Source | Rule | Filters | Destinations | Cross-account? |" in md
     assert "| europe/eu-west-1 | replication[1] europe-out | europe/, shared/ |" in md
     assert "<br>" in md  # several destinations in one cell

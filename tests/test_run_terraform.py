@@ -171,6 +171,7 @@ def test_destroy_destroys_nothing_when_a_destroy_plan_fails(
     assert run(terraform_bin, root, "plan")[0].exit_code == 0
     assert run(terraform_bin, root, "apply", "--auto-approve")[0].exit_code == 0
     (root / "stacks" / R_D / "main.tf").write_text(runkit.INVALID)
+    runkit.rehash(root)  # as a re-render would
     result, data = run(terraform_bin, root, "destroy", "--auto-approve")
     assert result.exit_code == 1
     assert by_id(data)[R_D]["action"] == "destroy-plan"
@@ -195,6 +196,7 @@ def test_exit_codes_with_a_failing_plan(tmp_path: Path, any_terraform: Path) -> 
     assert not (root / ".tfgen/plans/a__registry-policy.tfplan").exists()
 
     (root / "stacks" / P_A / "main.tf").write_text(runkit.resource())
+    runkit.rehash(root)  # as a re-render would
     result, _ = run(any_terraform, root, "plan")
     assert result.exit_code == 0  # changes, but no --detailed-exitcode
 
@@ -203,6 +205,7 @@ def test_stale_plan_is_refused(tmp_path: Path, terraform_bin: Path) -> None:
     root = four_stacks(tmp_path)
     assert run(terraform_bin, root, "plan", "--stacks", "a/*")[0].exit_code == 0
     (root / "stacks" / P_A / "main.tf").write_text(runkit.resource("grant", "changed"))
+    runkit.rehash(root)  # as a re-render would
     result, data = run(terraform_bin, root, "apply", "--auto-approve")
     assert result.exit_code == 1
     assert by_id(data)[P_A]["reason"].startswith("stale plan")
@@ -218,6 +221,7 @@ def test_module_change_makes_the_plan_stale(tmp_path: Path, terraform_bin: Path)
     # Its grant stack is planned too: a rule is never applied before its grant.
     assert run(terraform_bin, root, "plan", "--stacks", f"{R_C},{P_A}")[0].exit_code == 0
     (root / "modules/m/main.tf").write_text(runkit.resource("inner", "2"))
+    runkit.rehash(root)  # as a re-render would
     result, data = run(terraform_bin, root, "apply", "--auto-approve")
     assert result.exit_code == 1
     assert by_id(data)[R_C]["reason"].startswith("stale plan")
@@ -235,6 +239,7 @@ def test_a_rule_is_applied_alone_only_once_its_grant_is_in_place(
     assert run(terraform_bin, root, "plan")[0].exit_code == 0
     assert run(terraform_bin, root, "apply", "--auto-approve")[0].exit_code == 0
     (root / "stacks" / R_C / "main.tf").write_text(runkit.resource("rule", "c2"))
+    runkit.rehash(root)  # as a re-render after a spec change
     assert run(terraform_bin, root, "plan", "--stacks", R_C)[0].exit_code == 0
     result, data = run(terraform_bin, root, "apply", "--auto-approve")
     assert result.exit_code == 0, result.output  # the grant is applied as it is now
@@ -248,6 +253,7 @@ def test_plan_changed_only_plans_what_changed(tmp_path: Path, terraform_bin: Pat
     result, data = run(terraform_bin, root, "plan", "--changed")
     assert result.exit_code == 0 and data["stacks"] == []
     (root / "stacks" / R_D / "main.tf").write_text(runkit.resource("rule", "d2"))
+    runkit.rehash(root)  # as a re-render would
     result, data = run(terraform_bin, root, "plan", "--changed", "--detailed-exitcode")
     assert result.exit_code == 2
     assert [s["id"] for s in data["stacks"]] == [R_D]
@@ -273,6 +279,7 @@ def test_changed_with_an_applied_file_kept_between_jobs(
     # A later job starts without .tfgen/: only the stack that changed is planned.
     shutil.rmtree(root / ".tfgen")
     (root / "stacks" / P_B / "main.tf").write_text(runkit.resource("grant", "b2"))
+    runkit.rehash(root)  # as a re-render would
     result, data = run(terraform_bin, root, "plan", "--changed", "--applied-file", str(kept))
     assert result.exit_code == 0
     assert [s["id"] for s in data["stacks"]] == [P_B]

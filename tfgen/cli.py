@@ -9,6 +9,7 @@ neither the runner, nor boto3, nor rich. Every failure becomes a message and an 
 from __future__ import annotations
 
 import importlib
+import io
 import sys
 import tempfile
 import traceback
@@ -103,7 +104,9 @@ class _Tfgen(click.Group):
         try:
             code = super().main(**kwargs)
         except click.exceptions.ClickException as exc:  # usage errors (click's 2) included
-            exc.show()
+            shown = io.StringIO()
+            exc.show(file=shown)
+            sys.stderr.write(console.printable(shown.getvalue()))  # it quotes the arguments
             _fail(ExitCode.ERROR)
         except click.exceptions.Abort as exc:
             if isinstance(exc.__cause__, KeyboardInterrupt):

@@ -14,6 +14,7 @@ from types import TracebackType
 
 from tfgen.constants import STATE_DIR
 from tfgen.errors import TfgenError
+from tfgen.safeio import real_dir
 
 
 class LockedError(TfgenError):
@@ -39,8 +40,8 @@ class DirLock:
         return cls(lock_path(root), command)
 
     def __enter__(self) -> DirLock:
+        real_dir(self.path.parent)  # a link at DIR/.tfgen would carry the lock elsewhere
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             # O_NOFOLLOW: a link planted at the lock's name must not make tfgen write elsewhere.
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as exc:

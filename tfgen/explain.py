@@ -17,6 +17,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from tfgen import escape
 from tfgen.grants import denials
 from tfgen.state import GRANT_ACTIONS, CreationTemplate, DesiredState
 
@@ -459,17 +460,25 @@ def to_text(expl: Explanation, width: int = 120) -> str:
     """The terminal view as plain text (no colour), at a fixed width."""
     buffer = io.StringIO()
     console = Console(
-        file=buffer, width=width, no_color=True, color_system=None, highlight=False, soft_wrap=False
+        file=buffer,
+        width=width,
+        no_color=True,
+        color_system=None,
+        highlight=False,
+        soft_wrap=False,
+        markup=False,  # '[x]' in a name, tag or path is text, not a style
+        emoji=False,
     )
     console.print(Group(*renderables(expl)))
-    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+    text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+    return escape.printable(text)
 
 
 # --- Markdown (a pull-request comment or job summary) ---------------------------------------------
 
 
 def _md_cell(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", "<br>")
+    return escape.markdown(value)
 
 
 def _md_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
@@ -479,25 +488,28 @@ def _md_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str
 
 
 def to_markdown(expl: Explanation) -> str:
-    title = "ECR replication" + (f" in `{expl.source}`" if expl.source else "")
-    lines = [f"### {title}", "", summary_line(expl), "", "#### Replication", ""]
+    """Markdown for a pull-request comment or job summary; every user string is escaped
+    (tfgen.escape.markdown), so none can hide what follows it or break a table."""
+    md = escape.markdown
+    title = "ECR replication" + (f" in {escape.markdown_code(expl.source)}" if expl.source else "")
+    lines = [f"### {title}", "", md(summary_line(expl)), "", "#### Replication", ""]
     sentences = source_sentences(expl)
     for s in sentences:
         first, *rest = s.split("\n")
-        lines.append(f"- {first}")
-        lines += [f"  {r.strip()}" for r in rest]
+        lines.append(f"- {md(first)}")
+        lines += [f"  {md(r.strip())}" for r in rest]
     if not sentences:
         lines.append("No registry replicates anywhere.")
     if expl.edges:
         lines += ["", *_md_table(REPLICATION_HEADERS, replication_rows(expl))]
     lines += ["", "#### Grants (registry policies)", ""]
-    lines += [f"- {grant_sentence(g)}" for g in expl.grants] or [
+    lines += [f"- {md(grant_sentence(g))}" for g in expl.grants] or [
         "No registry policy: every destination is in its source's account."
     ]
     lines += ["", "#### Creation templates", ""]
-    lines += [f"- {template_sentence(t)}" for t in expl.templates] or ["None."]
+    lines += [f"- {md(template_sentence(t))}" for t in expl.templates] or ["None."]
     lines += ["", "#### Warnings", ""]
-    lines += [f"- ⚠️ {w}" for w in expl.warnings] or ["None."]
+    lines += [f"- ⚠️ {md(w)}" for w in expl.warnings] or ["None."]
     if expl.edges:
         lines += ["", "<details><summary>Topology</summary>", "", "```mermaid"]
         lines += to_mermaid(expl).rstrip("\n").split("\n")
@@ -532,7 +544,7 @@ def _account_title(expl: Explanation, account: str) -> str:
 
 
 def _mermaid_text(value: str) -> str:
-    return value.replace('"', "#quot;")
+    return escape.mermaid(value)
 
 
 def to_mermaid(expl: Explanation) -> str:
@@ -557,7 +569,7 @@ def to_mermaid(expl: Explanation) -> str:
 
 
 def _dot_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return escape.dot(value)
 
 
 def to_dot(expl: Explanation) -> str:

@@ -8,13 +8,15 @@ checks every key and type and every path: relative, normalised (no empty, `.` or
 backslash, NUL or control character), under `stacks/` or `modules/` (the only places tfgen writes),
 never a hidden name (`.git`, `.terraform`, `.tfgen`). `TreeGuard` adds the checks that can only be
 made at use time, against the disk: no directory on the way is a symbolic link, and an owned file
-is a regular file, read without following a link.
+is a regular file, read without following a link. `check_tree` refuses a tree that is not what
+its manifest says (before plan, apply and `stacks` act on it).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import re
@@ -24,10 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tfgen.constants import STATE_DIR
 from tfgen.errors import TfgenError
 
 MANIFEST = "tfgen.manifest.json"
 MANIFEST_VERSION = 1
+# Written by render while it updates a tree (tfgen.render.journal); present only if interrupted.
+JOURNAL = f"{STATE_DIR}/render-journal.json"
+# Files that change what Terraform plans; run-time files (.terraform/, state, plans) do not.
+CONFIG_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
 REGISTRY_POLICY = "registry-policy"
 REPLICATION = "replication"
 # Phase 1 (what lets a registry receive) is applied before phase 2 (what it sends): an image pushed
@@ -444,3 +451,80 @@ class TreeGuard:
         """Remove `rel` itself (never what a link points to)."""
         with contextlib.suppress(FileNotFoundError, NotADirectoryError):
             os.unlink(self.path(rel))  # noqa: PTH108
+
+
+# --- the tree against its manifest ----------------------------------------------------------------
+
+
+def config_files(root: Path, rel_dir: str) -> list[str]:
+    """The Terraform configuration files under `rel_dir` on disk (relative to `root`), sorted;
+    hidden directories (`.terraform`, `.tfgen`) are not configuration and are skipped."""
+    out: list[str] = []
+    base = os.path.join(str(root), rel_dir)  # noqa: PTH118
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        rel = os.path.relpath(dirpath, str(root)).replace(os.sep, "/")
+        out.extend(f"{rel}/{name}" for name in filenames if name.endswith(CONFIG_SUFFIXES))
+    return sorted(out)
+
+
+def tree_problems(manifest: Manifest) -> list[str]:
+    """How the tree differs from its manifest: a listed file missing, changed since render wrote
+    it (another sha256) or not a regular file; a configuration file in a stack's or a module's
+    directory that the manifest does not list; a stack or module without files."""
+    root = manifest.root
+    problems: list[str] = []
+    if os.path.lexists(root / JOURNAL):
+        return [f"{JOURNAL}: a render was interrupted while it updated the tree"]
+    guard = TreeGuard(root)
+    retired = [st for st in manifest.stacks if st.retired]
+    for rel, digest in manifest.files.items():
+        try:
+            data = guard.read(rel)
+        except (UnsafePathError, OSError) as exc:
+            problems.append(f"{rel}: {exc}")
+            continue
+        if data is None:
+            problems.append(f"{rel}: listed, but missing")
+        elif hashlib.sha256(data).hexdigest() != digest:
+            gone = next((st for st in retired if rel.startswith(st.path + "/")), None)
+            problems.append(
+                f"{rel}: changed since tfgen rendered it"
+                + (
+                    f" (stack {gone.id} left the spec, so a render keeps the file as it was "
+                    "written: restore it; after the plan that destroys the stack is applied, "
+                    "`tfgen render --prune` removes it)"
+                    if gone is not None
+                    else ""
+                )
+            )
+    dirs = sorted(
+        {s.path for s in manifest.stacks} | {m for s in manifest.stacks for m in s.modules}
+    )
+    listed = set(manifest.files)
+    for rel_dir in dirs:
+        prefix = rel_dir + "/"
+        if not any(f.startswith(prefix) for f in listed):
+            problems.append(
+                f"{rel_dir}/: a stack or module of the manifest, but no file of it is listed"
+            )
+        problems.extend(
+            f"{f}: not rendered by tfgen (not in the manifest)"
+            for f in config_files(root, rel_dir)
+            if f not in listed
+        )
+    return problems
+
+
+def check_tree(manifest: Manifest) -> None:
+    """Refuse a tree that is not what its manifest says: tfgen runs only what it rendered."""
+    problems = tree_problems(manifest)
+    if not problems:
+        return
+    shown = problems[:20] + ([f"... and {len(problems) - 20} more"] if problems[20:] else [])
+    raise ManifestError(
+        f"{manifest.root} does not match {MANIFEST}:\n  "
+        + "\n  ".join(shown)
+        + f"\nRe-render it (`tfgen render SPEC --out {manifest.root}`), review the result and "
+        "commit it; tfgen plans and applies only the files it rendered."
+    )

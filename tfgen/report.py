@@ -18,7 +18,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from tfgen import __version__
+from tfgen import __version__, escape, safeio
 from tfgen.exitcodes import ExitCode
 from tfgen.manifest import ManifestStack
 from tfgen.run.events import Event
@@ -392,16 +392,15 @@ def write_json(path: Path, results: Sequence[StackResult], info: RunInfo, code: 
 
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    safeio.replace(path, text.encode())  # never through a link planted at a temporary name
 
 
 # --- Markdown -------------------------------------------------------------------------------
 
 
 def _fence(text: str, limit: int) -> str:
-    text = text.strip("\n")
+    """Terraform's output in a fenced block: literal in Markdown whatever it holds."""
+    text = escape.printable(text.strip("\n"))
     if len(text) > limit:
         text = "… (cut; the whole output is in the log)\n" + text[-limit:]
     # A fence longer than any run of backticks inside, so the output cannot close it.
@@ -411,20 +410,23 @@ def _fence(text: str, limit: int) -> str:
 
 
 def _section(r: StackResult) -> str:
+    """One stack's collapsible section. Every string from the stack, Terraform or AWS is escaped
+    (tfgen.escape.markdown): a `<!--` in a name or an error must not hide the sections after it."""
+    md, code = escape.markdown, escape.markdown_code
     icon = {"ok": "✅", "failed": "❌", "blocked": "🚧", "skipped": "⏭️"}.get(r.status.value, "⛔")
-    title = f"{icon} <code>{r.stack.id}</code> {r.status.value} {counts(r.summary)}".rstrip()
+    title = f"{icon} {code(r.stack.id)} {r.status.value} {counts(r.summary)}".rstrip()
     body: list[str] = []
     if r.reason:
-        body.append(f"**{r.reason}**")
+        body.append(f"**{md(r.reason)}**")
     if r.failed_command:
-        body.append(f"command: `{r.failed_command}`")
+        body.append(f"command: {code(r.failed_command)}")
     if r.hint:
-        body.append(f"hint: {r.hint}")
+        body.append(f"hint: {md(r.hint)}")
     if r.log is not None:
-        body.append(f"log: `{r.log}`")
+        body.append(f"log: {code(str(r.log))}")
     lines = ecr_lines(r.summary)
     if lines:
-        body.append("\n".join(f"- {line}" for line in lines))
+        body.append("\n".join(f"- {md(line)}" for line in lines))
     step = next((s for s in r.steps if not s.ok), None)
     if step is None:
         step = next((s for s in reversed(r.steps) if s.name in ("plan", "apply")), None)
@@ -439,6 +441,7 @@ def markdown(
     """A pull-request comment: totals, then one collapsible section per stack that failed or
     has changes (failures first), cut to stay under GitHub's comment limit."""
     totals = _totals(results)
+    md = escape.markdown
     head = [
         f"### tfgen {info.command}: {overall(results, info.interrupted)} (exit {code})",
         "",
@@ -446,7 +449,7 @@ def markdown(
         f"{totals['blocked']} blocked, {totals['skipped']} skipped, {totals['interrupted'] + totals['cancelled']} "
         f"interrupted; {totals['with_changes']} with changes "
         f"(+{totals['add']} ~{totals['change']} -{totals['destroy']}). "
-        f"Terraform {info.terraform_version}, {info.duration:.0f}s.",
+        f"Terraform {md(info.terraform_version)}, {info.duration:.0f}s.",
         "",
     ]
     shown = sorted(
@@ -456,9 +459,13 @@ def markdown(
     quiet = len(results) - len(shown)
     if quiet:
         head.append(f"{quiet} stacks have no changes and are not listed.\n")
-    pointer = full_report or "the JSON report (`--json`) and the logs in `.tfgen/logs/`"
+    pointer = (
+        md(full_report)
+        if full_report
+        else "the JSON report (`--json`) and the logs in `.tfgen/logs/`"
+    )
     if full_report:
-        head.append(f"Full report: {full_report}\n")
+        head.append(f"Full report: {pointer}\n")
     text = "\n".join(head) + "\n"
     for i, r in enumerate(shown):
         section = _section(r)

@@ -66,7 +66,7 @@ def verify(spec: Path, as_json: bool, profile: str | None, jobs: int) -> ExitCod
         click.echo(json.dumps(verify_json(verdicts, code), indent=2))
     else:
         for line in verify_text(verdicts):
-            click.echo(line)
+            console.line(line)
     return code
 
 
@@ -106,7 +106,7 @@ def audit(
         click.echo(json.dumps(audit_json(report), indent=2))
     else:
         for line in audit_text(report):
-            click.echo(line)
+            console.line(line)
     return code
 
 
@@ -241,7 +241,7 @@ def lock(spec: Path, refresh: bool, profile: str | None, role_arn: str | None) -
         client=lambda: organizations_client(profile=profile, role_arn=role_arn),
     )
     for line in lock_text(result):
-        click.echo(line)
+        console.line(line)
     if result.lock is not None:
         load_state(spec)  # the spec with this lock must still be valid
     return ExitCode.OK

@@ -77,7 +77,10 @@ def render(
     With --adopt (or --adopt-account NAME), each stack also gets imports.tf: Terraform import
     blocks for the replication configuration, registry policy and creation templates that already
     exist, so the first apply takes them over. Importing an object that does not exist fails the
-    plan, so adopt only accounts whose settings exist (see `tfgen import`).
+    plan, so adopt only accounts whose settings exist (see `tfgen import`). Applying replaces
+    each registry's whole registry policy: render reads the live policies (through each
+    account's role, as verify does) and lists the statements the spec would drop; offline it
+    says it could not.
 
     \b
     Examples:
@@ -101,6 +104,8 @@ def render(
         console.info(
             f"{out_dir}: 0 file(s) changed (nothing tfgen reads changed since the last render)"
         )
+        if adopt_all or adopt_accounts:
+            _warn_adoption(spec, adopt_all, adopt_accounts, check)
         return ExitCode.OK
     verb = "would " if check else ""
     for c in update.changed:
@@ -114,7 +119,37 @@ def render(
     console.info(
         f"{out_dir}: {len(update.changed)} file(s) {verb}changed, {update.identical} identical"
     )
+    if adopt_all or adopt_accounts:
+        _warn_adoption(spec, adopt_all, adopt_accounts, check)
     if update.out_of_date:
         console.error("the rendered tree is out of date; run `tfgen render` and commit the result")
         return ExitCode.ERROR
     return ExitCode.OK
+
+
+def _warn_adoption(spec: Path, adopt_all: bool, accounts: tuple[str, ...], check: bool) -> None:
+    """Applying an adopted stack replaces the registry's whole policy: say so, and list the live
+    statements it would drop (read through each account's role, as verify does)."""
+    from tfgen.aws import adopt
+    from tfgen.aws.sessions import Sessions
+    from tfgen.compile import compile_loaded
+    from tfgen.spec import load_spec
+
+    console.warning(adopt.GENERAL)
+    if check:
+        return  # --check compares files; it reads nothing live
+    state = compile_loaded(load_spec(spec))
+    names = set(state.accounts) if adopt_all else set(accounts)
+    found = adopt.check(state, names, Sessions(state.accounts))
+    for dropped in found.dropped:
+        console.warning(dropped.warning())
+    for reason in found.unread:
+        console.warning(
+            f"--adopt: could not read the live registry policies, so the statements applying "
+            f"would drop are not listed: {reason}"
+        )
+    if found.checked and not found.dropped:
+        console.info(
+            f"--adopt: the live policies of {found.checked} registries hold no statement the "
+            "spec drops"
+        )

@@ -73,7 +73,8 @@ def stacks(
 ) -> ExitCode:
     """List the rendered stacks by phase, in shapes CI systems take directly.
 
-    Reads DIR/tfgen.manifest.json. Phase 1 (registry-policy) must be applied before phase 2
+    Reads DIR/tfgen.manifest.json, and refuses a tree that does not match it (a listed file
+    missing or changed, an unlisted .tf file in a stack or module). Phase 1 (registry-policy) must be applied before phase 2
     (replication); both phases are always listed, even when empty.
 
     --json prints {"phases": [{"phase": 1, "name": "registry-policy", "has_stacks": true,
@@ -106,7 +107,9 @@ def stacks(
             raise click.UsageError("--json and --format are alternatives; give one")
         fmt = "json"
     del include_orphaned  # accepted for pipelines written for tfgen 0.1
-    listed = manifest.load(directory).ordered()
+    tree = manifest.load(directory)
+    manifest.check_tree(tree)  # CI runs what this lists: only what tfgen rendered
+    listed = tree.ordered()
     where = directory.as_posix()
     if fmt == "gitlab":
         options = ciformats.GitlabOptions(

@@ -5,7 +5,7 @@ Kept light to import: the no-op fast path (stamp.py) runs before Jinja and the l
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,8 +70,11 @@ def render_tree(
 
     root = Path(out_dir)
     generator = f"tfgen {__version__}"
+    if not check:
+        writer.clean_leftovers(root)  # staging directories of killed renders
     if not check and writer.is_new(root) and parallel.worth_it(state):
         return RenderResult(parallel.render_new_tree(state, root, adopt, generator))
+    recovered = writer.recover(root, check)  # a half-done update is finished before reading
     previous = None if writer.is_new(root) else read(root)
     retirement = retire(previous, stack_regions(state), may_prune)
     stacks, files = render_files(state, adopt, retirement)
@@ -84,7 +87,7 @@ def render_tree(
         previous=previous,
         check=check,
     )
-    return RenderResult(result, retirement)
+    return RenderResult(replace(result, recovered=recovered), retirement)
 
 
 __all__ = [

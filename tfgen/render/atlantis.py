@@ -7,10 +7,10 @@ renamed, like every other file tfgen writes.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from tfgen import safeio
 from tfgen.ciformats import atlantis_yaml
 from tfgen.errors import RenderError
 from tfgen.manifest import ManifestStack
@@ -52,13 +52,8 @@ def sync_atlantis(
             f"{path} exists and tfgen did not write it; merge its projects by hand or move it away"
         )
     if not check:
-        tmp = path.with_name(f".{path.name}.tfgen-tmp")
         try:
-            tmp.unlink(missing_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            tmp.replace(path)
+            safeio.replace(path, text.encode())
         except OSError as exc:
             raise RenderError(f"cannot write {path}: {exc}") from None
     return path, "create" if current is None else "update"

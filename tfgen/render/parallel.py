@@ -7,13 +7,21 @@ and the modules; the manifest goes in last and the staging directory is renamed 
 tree still appears whole or not at all. Used only for a new tree (nothing to compare with), past
 PARALLEL_MIN_ACCOUNTS, on a system with fork and more than one CPU, and only while this process
 runs no other thread (a fork copies one thread; another's held lock would stay held forever).
+
+The child never outlives this process: on Linux the kernel kills it when its parent dies
+(PR_SET_PDEATHSIG), elsewhere it checks its parent between accounts; and it always ends with
+`os._exit`, never by unwinding into the CLI. The staging directory a killed render leaves (its pid
+in the name) is removed by the next render (tfgen.render.writer.clean_leftovers).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
 import shutil
+import signal
+import sys
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -23,7 +31,14 @@ from tfgen.errors import RenderError
 from tfgen.manifest import MANIFEST, ManifestStack, encode
 from tfgen.render.layout import RenderedStack, account_names, plan_accounts
 from tfgen.render.resources import module_files
-from tfgen.render.writer import Change, FileChange, SyncResult, staging_dir, write_new_files
+from tfgen.render.writer import (
+    Change,
+    FileChange,
+    SyncResult,
+    install_tree,
+    staging_dir,
+    write_new_files,
+)
 from tfgen.state import DesiredState
 
 PARALLEL_MIN_ACCOUNTS = 300
@@ -49,31 +64,39 @@ def render_new_tree(
     except OSError as exc:
         raise RenderError(f"cannot write {root}: {exc}; nothing was changed") from None
     read_fd, write_fd = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: render and write the second half, report, exit at once
-        os.close(read_fd)
-        payload: tuple[str, Any]
         try:
-            payload = ("ok", _write_part(plan_accounts(state, adopt, names[half:]), (), staging))
-        except BaseException as exc:
-            payload = ("error", f"{type(exc).__name__}: {exc}")
-        with os.fdopen(write_fd, "wb") as out:
-            pickle.dump(payload, out)
-        os._exit(0)
+            os.close(read_fd)
+            _die_with(parent)
+            payload: tuple[str, Any]
+            try:
+                part = plan_accounts(state, adopt, names[half:])
+                payload = ("ok", _write_part(part, (), staging, parent))
+            except BaseException as exc:
+                payload = ("error", f"{type(exc).__name__}: {exc}")
+            with os.fdopen(write_fd, "wb") as out:
+                pickle.dump(payload, out)
+        finally:
+            os._exit(0)  # whatever happened: never run the parent's code, never write a crash log
     os.close(write_fd)
     try:
         try:
             mine = _write_part(plan_accounts(state, adopt, names[:half]), module_files(), staging)
         finally:
             with os.fdopen(read_fd, "rb") as inp:
-                status, theirs = pickle.load(inp)
+                try:
+                    status, theirs = pickle.load(inp)
+                except (EOFError, pickle.UnpicklingError):
+                    status, theirs = "error", "the second render process died"
             os.waitpid(pid, 0)
         if status != "ok":
             raise RenderError(f"cannot write {root}: {theirs}; nothing was changed")
         stacks = sorted([*mine[0], *theirs[0]], key=lambda s: s.id)
         files = dict(sorted({**mine[1], **theirs[1]}.items()))
         (staging / MANIFEST).write_bytes(encode(files, stacks, generator))
-        staging.replace(root)
+        install_tree(staging, root)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise RenderError(f"cannot write {root}: {exc}; nothing was changed") from None
@@ -81,14 +104,43 @@ def render_new_tree(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return SyncResult(
-        tuple(FileChange(rel, Change.CREATE) for rel in files),
+        tuple(FileChange(rel, Change.CREATE) for rel in (*files, MANIFEST)),
         (*files, MANIFEST),
         tuple(stacks),
     )
 
 
 def _write_part(
-    stacks: Sequence[RenderedStack], extra: Iterable[tuple[str, bytes]], staging: Path
+    stacks: Sequence[RenderedStack],
+    extra: Iterable[tuple[str, bytes]],
+    staging: Path,
+    parent: int | None = None,
 ) -> _Part:
-    files = [*extra, *((rel, text.encode()) for s in stacks for rel, text in s.files.items())]
-    return [s.entry for s in stacks], write_new_files(staging, files)
+    """Render and write `stacks` (and `extra` files); in the child (`parent` given), stop when
+    the parent is gone."""
+    files: list[tuple[str, bytes]] = list(extra)
+    for stack in stacks:
+        if parent is not None and os.getppid() != parent:
+            raise RuntimeError("the parent render is gone")
+        files.extend((rel, text.encode()) for rel, text in stack.files.items())
+    return [s.entry for s in stacks], write_new_files(staging, _checked(files, parent))
+
+
+def _checked(files: Iterable[tuple[str, bytes]], parent: int | None) -> Iterable[tuple[str, bytes]]:
+    for n, item in enumerate(files):
+        if parent is not None and n % 256 == 0 and os.getppid() != parent:
+            raise RuntimeError("the parent render is gone")
+        yield item
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this (child) process when its parent dies (Linux)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the checks of os.getppid() in _write_part remain
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)

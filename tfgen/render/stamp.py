@@ -2,9 +2,14 @@
 
 After a successful render, DIR/.tfgen/render-stamp.json records a digest of every input (the spec
 and lock file bytes, the render options, tfgen's own code, templates and modules, botocore's Region
-data) and the size and mtime of every file tfgen wrote. When all of them match, a re-render would
-write the same bytes, so it can stop before importing most of tfgen. Any mismatch, a missing stamp,
-or a hand-edited file falls back to the full render, which compares bytes.
+data) and the size, mtime, ctime and inode of every file tfgen wrote. When all of them match, a
+re-render would write the same bytes, so it can stop before importing most of tfgen. Any mismatch,
+a missing stamp, or a hand-edited file falls back to the full render, which compares bytes.
+
+Size and mtime alone miss an edit that keeps the size and restores the mtime (`cp -p`, `rsync -a`,
+`tar`, `touch -r`); the ctime changes on every write, rename and `utime` and cannot be set back
+by user tools, and a file replaced by another has another inode. `render --check` never takes this
+path: it compares every byte.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from tfgen import safeio
 from tfgen.constants import LOCK_FILE, STATE_DIR
+from tfgen.manifest import JOURNAL
 
 STAMP = f"{STATE_DIR}/render-stamp.json"
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -65,24 +72,21 @@ def _file_stats(root: Path, relpaths: Iterable[str]) -> dict[str, list[int]]:
     for rel in relpaths:
         # lstat: a file replaced by a link is a change, whatever the link points to.
         st = os.lstat(os.path.join(base, rel))  # noqa: PTH118 - thousands of files
-        out[rel] = [st.st_size, st.st_mtime_ns]
+        out[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
     return out
 
 
 def write(root: Path, digest: str, relpaths: Iterable[str], messages: Sequence[str]) -> None:
-    path = root / STAMP
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ignore = path.parent / ".gitignore"
-    if not ignore.exists():  # run-time state, never committed (the runner writes the same file)
-        ignore.write_text("# tfgen run-time state: never commit\n*\n")
+    safeio.state_dir(root)  # run-time state, never committed (the runner writes the same)
     data = {"inputs": digest, "files": _file_stats(root, relpaths), "messages": list(messages)}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, sort_keys=True))
-    tmp.replace(path)
+    safeio.replace(root / STAMP, json.dumps(data, sort_keys=True).encode())
 
 
 def unchanged(root: Path, digest: str) -> list[str] | None:
-    """The messages of the last render if nothing changed since it; None otherwise."""
+    """The messages of the last render if nothing changed since it; None otherwise (also when
+    an interrupted update left its journal: the full render finishes it)."""
+    if os.path.lexists(root / JOURNAL):
+        return None
     try:
         data = json.loads((root / STAMP).read_text())
         if data.get("inputs") != digest:

@@ -67,8 +67,9 @@ class TreeUpdate:
 def update_tree(spec: Path, out_dir: Path, options: RenderOptions) -> TreeUpdate:
     """Render `spec` into `out_dir` (see the module docstring for the order of the steps)."""
     digest = stamp.inputs_digest(spec, options.fingerprint())
-    # --prune reads what the stamp does not cover (applied records, local state): no fast path.
-    if digest is not None and not options.prune:
+    # --check compares every byte (the files and the manifest), never the stamp's file stats;
+    # --prune reads what the stamp does not cover (applied records, local state).
+    if digest is not None and not options.check and not options.prune:
         messages = stamp.unchanged(out_dir, digest)
         if messages is not None:
             return TreeUpdate(out_dir, options.check, unchanged=True, warnings=tuple(messages))
@@ -98,7 +99,8 @@ def update_tree(spec: Path, out_dir: Path, options: RenderOptions) -> TreeUpdate
         )
         result, retirement = rendered.files, rendered.retirement
         warnings = [*(w.format() for w in state.warnings), *retirement.notices()]
-        notices = [f"pruned {what}: its removal was applied" for what in retirement.pruned]
+        notices = [result.recovered] if result.recovered else []
+        notices += [f"pruned {what}: its removal was applied" for what in retirement.pruned]
         notices.extend(
             f"left {out_dir / path}: it holds files tfgen did not write (Terraform's working "
             "files, local state): delete it yourself when it is not needed"

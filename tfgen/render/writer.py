@@ -1,14 +1,17 @@
 """Rendered files → DIR: compute, compare, then write; only what changed, never a half-written tree.
 
-All new contents are first written to temporary files beside their targets; only when every one is
-on disk are they renamed into place (a rename is atomic), and the manifest is renamed last. A failure
-before that point leaves DIR exactly as it was. Files tfgen does not own are never touched.
+A new tree (DIR absent, or an empty directory) is built in a staging directory and moved into
+place: it appears whole or not at all. An existing tree is updated through tfgen.render.journal:
+every new content is staged beside its target first, then renamed in (the manifest last) under a
+journal, so an interrupted update is finished or undone by the next render. A failure before the
+renames leaves DIR exactly as it was. Files tfgen does not own are never touched.
 
 The previous manifest says what tfgen owns, and it may have been tampered with: its paths are
 checked when it is read (tfgen.manifest), and every read, write and removal here goes through a
 `TreeGuard`, which refuses a path that leads through a symbolic link. A file that left the spec is
 removed only while its bytes still hash to what tfgen wrote; one edited since is kept, with a
-warning, and tfgen stops owning it.
+warning, and tfgen stops owning it. `--out` itself may be a link the user chose (to an empty
+directory or a tree); nothing inside it may.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ from pathlib import Path
 
 from tfgen.errors import RenderError
 from tfgen.manifest import MANIFEST, Manifest, ManifestStack, TreeGuard, check_path, encode, read
+from tfgen.render import journal
+
+ABSENT, EMPTY, TREE = "absent", "empty", "tree"  # what is at --out
+STAGING_PREFIX = ".tfgen-tmp-"  # + pid: a new tree being built
 
 
 class Change(StrEnum):
@@ -51,6 +58,7 @@ class SyncResult:
     stacks: tuple[ManifestStack, ...] = ()  # the manifest's stacks after this sync
     # Files no longer rendered but kept: edited since tfgen wrote them, or not a regular file.
     kept: tuple[str, ...] = ()
+    recovered: str = ""  # what was done to finish an update a killed render left half-done
 
     @property
     def changed(self) -> tuple[FileChange, ...]:
@@ -59,6 +67,13 @@ class SyncResult:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def recover(root: Path, check: bool = False) -> str:
+    """Finish or undo an update a killed render left half-done (the journal); '' when none."""
+    if check or target_kind(root) != TREE:
+        return ""
+    return journal.recover(root) or ""
 
 
 def sync(
@@ -74,7 +89,10 @@ def sync(
     """Make DIR hold exactly `files` (plus what tfgen does not own); write the manifest.
 
     `keep` names files of the previous manifest that stay owned as they are (a retired stack's
-    providers and backend); `previous` is that manifest when the caller has read it already."""
+    providers and backend). `previous` is that manifest when the caller has read it already, after
+    `recover` (the tree must be whole before its manifest is read)."""
+    recovered = "" if previous is not None else recover(root, check)
+    kind = target_kind(root)
     old = previous or read(root) or Manifest(root, {}, ())
     guard = TreeGuard(root)
     kept_files = {
@@ -85,7 +103,7 @@ def sync(
 
     changes: list[FileChange] = []
     pending: dict[str, bytes] = {}
-    new_tree = _is_new(root)
+    new_tree = kind != TREE
     for rel in sorted(files):
         data = files[check_path(rel)]
         current = None if new_tree else _read(guard, rel)
@@ -110,21 +128,25 @@ def sync(
 
     owned = {rel: sha256(data) for rel, data in files.items()} | kept_files
     manifest_bytes = encode(owned, stacks, generator)
-    manifest_changed = _differs(guard, manifest_bytes)
+    # The manifest is compared like every file: a stale, edited or deleted one is a change.
+    current_manifest = None if new_tree else _read(guard, MANIFEST)
+    if current_manifest != manifest_bytes:
+        change = Change.CREATE if current_manifest is None else Change.UPDATE
+        changes.append(FileChange(MANIFEST, change))
+        pending[MANIFEST] = manifest_bytes
     result = SyncResult(
         tuple(changes),
         (*sorted(owned), MANIFEST),
         tuple(sorted(stacks, key=lambda s: s.id)),
         tuple(kept),
+        recovered,
     )
-    if check or (not pending and not removals and not manifest_changed):
+    if check or (not pending and not removals):
         return result
-    if manifest_changed:
-        pending[MANIFEST] = manifest_bytes
     if new_tree:
         create_tree(root, pending)
     else:
-        _commit(guard, pending, removals)
+        journal.commit(guard, pending, {rel: old.files[rel] for rel in removals})
     return result
 
 
@@ -154,23 +176,87 @@ def _removals(guard: TreeGuard, old: Manifest, wanted: set[str]) -> tuple[list[s
     return remove, kept
 
 
-def _is_new(root: Path) -> bool:
+def target_kind(root: Path) -> str:
+    """ABSENT, EMPTY (an empty directory, or a link the user chose to one) or TREE; a clear
+    error when `root` cannot be a directory (it is a file, a broken link, or under a file)."""
     try:
-        return not any(root.iterdir())
+        mode = root.stat().st_mode
     except FileNotFoundError:
-        return True
+        if os.path.lexists(root):
+            raise RenderError(
+                f"{root} is a symbolic link to nothing; --out must be a directory"
+            ) from None
+        _check_parents(root)
+        return ABSENT
+    except NotADirectoryError:
+        _check_parents(root)  # names the file on the way
+        raise RenderError(f"cannot create {root}: a file is on the way to it") from None
+    except OSError as exc:
+        raise RenderError(f"cannot use {root}: {exc.strerror or exc}") from None
+    if not stat.S_ISDIR(mode):
+        raise RenderError(f"{root} is a file; --out must be a directory (created if missing)")
+    with os.scandir(root) as entries:
+        return TREE if any(True for _ in entries) else EMPTY
+
+
+def _check_parents(root: Path) -> None:
+    for parent in root.parents:
+        if os.path.lexists(parent):
+            if not parent.is_dir():
+                raise RenderError(
+                    f"cannot create {root}: {parent} is a file, not a directory; choose another "
+                    "--out or move the file away"
+                )
+            return
 
 
 def is_new(root: Path) -> bool:
-    """Nothing there yet (or an empty directory): the tree can be built aside and renamed in."""
-    return _is_new(root)
+    """Nothing there yet (or an empty directory): the tree is built aside and moved in whole."""
+    return target_kind(root) != TREE
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def clean_leftovers(root: Path) -> None:
+    """Remove the staging directories of renders that were killed (their pid is gone): beside
+    `root` for a new tree, inside it for an empty directory."""
+    places = [(root, STAGING_PREFIX)]
+    if root.name:
+        places.append((root.parent, f".{root.name}{STAGING_PREFIX}"))
+    for directory, prefix in places:
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            pid = entry.name.removeprefix(prefix)
+            if (
+                entry.name.startswith(prefix)
+                and pid.isdigit()
+                and entry.is_dir(follow_symlinks=False)
+                and not _pid_alive(int(pid))
+            ):
+                shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def staging_dir(root: Path) -> Path:
-    """A fresh, empty directory beside `root` where a new tree is built before it is renamed in.
-    Created exclusively: a link or file planted at its name is never written through."""
-    staging = root.parent / f".{root.name}.tfgen-tmp-{os.getpid()}"
-    root.parent.mkdir(parents=True, exist_ok=True)
+    """A fresh, empty directory where a new tree is built before it is moved into `root`: beside
+    `root` when it does not exist (one rename moves the tree in), inside it when it is an empty
+    directory (`--out .`, a link to an empty directory: the entries are moved in, the manifest
+    last). Created exclusively: a link or file planted at its name is never written through."""
+    if os.path.lexists(root):
+        staging = root / f"{STAGING_PREFIX}{os.getpid()}"
+    else:
+        root.parent.mkdir(parents=True, exist_ok=True)
+        staging = root.parent / f".{root.name}{STAGING_PREFIX}{os.getpid()}"
     try:
         os.mkdir(staging)  # noqa: PTH102
     except FileExistsError:
@@ -181,18 +267,31 @@ def staging_dir(root: Path) -> Path:
     return staging
 
 
+def install_tree(staging: Path, root: Path) -> None:
+    """Move the tree built in `staging` into `root` (see `staging_dir`); Ctrl-C waits."""
+    with journal.deferred_signals():
+        if staging.parent != root:
+            staging.replace(root)
+            return
+        for entry in sorted(staging.iterdir(), key=lambda path: path.name == MANIFEST):
+            entry.rename(root / entry.name)
+        staging.rmdir()
+
+
 def create_tree(root: Path, files: Mapping[str, bytes]) -> None:
-    """A new tree is built beside its target and renamed into place: it appears whole or not at all."""
+    """A new tree is built aside and moved into place: it appears whole or not at all."""
     try:
         staging = staging_dir(root)
     except OSError as exc:
         raise RenderError(f"cannot write {root}: {exc}; nothing was changed") from None
     try:
         write_new_files(staging, files.items())
-        staging.replace(root)
-    except OSError as exc:
+        install_tree(staging, root)
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise RenderError(f"cannot write {root}: {exc}; nothing was changed") from None
+        if isinstance(exc, OSError):
+            raise RenderError(f"cannot write {root}: {exc}; nothing was changed") from None
+        raise
 
 
 def write_new_files(base_dir: Path, files: Iterable[tuple[str, bytes]]) -> dict[str, str]:
@@ -210,60 +309,3 @@ def write_new_files(base_dir: Path, files: Iterable[tuple[str, bytes]]) -> dict[
             handle.write(data)
         hashes[rel] = sha256(data)
     return hashes
-
-
-def _differs(guard: TreeGuard, data: bytes) -> bool:
-    try:
-        return guard.read(MANIFEST) != data
-    except OSError:
-        return True
-
-
-def _commit(guard: TreeGuard, pending: Mapping[str, bytes], removals: Sequence[str]) -> None:
-    root = guard.root
-    staged: list[tuple[str, str]] = []
-    try:
-        for rel, data in pending.items():
-            if rel == MANIFEST:
-                continue
-            staged.append((_stage(guard, rel, data), guard.path(rel)))
-        manifest = _stage(guard, MANIFEST, pending[MANIFEST]) if MANIFEST in pending else None
-    except OSError as exc:
-        for tmp, _ in staged:
-            os.unlink(tmp)  # noqa: PTH108
-        raise RenderError(f"cannot write into {root}: {exc}; nothing was changed") from None
-    for tmp, target in staged:
-        os.replace(tmp, target)  # noqa: PTH105 - a rename replaces a link itself, not its target
-    for rel in removals:
-        guard.unlink(rel)
-        _remove_empty_parents(root / rel, root)
-    if manifest is not None:
-        os.replace(manifest, guard.path(MANIFEST))  # noqa: PTH105
-
-
-def _stage(guard: TreeGuard, rel: str, data: bytes) -> str:
-    """Write `data` to a temporary file beside `rel`, created exclusively and without following
-    a link, so nothing planted at the temporary name is written through."""
-    target = guard.path(rel)
-    parent, _, name = target.rpartition("/")
-    os.makedirs(parent, exist_ok=True)  # noqa: PTH103 - the guard checked what exists of it
-    staged = f"{parent}/.{name}.tfgen-tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-    try:
-        fd = os.open(staged, flags, 0o644)
-    except FileExistsError:  # left by a killed run (one writer per DIR: the CLI holds its lock)
-        os.unlink(staged)  # noqa: PTH108 - removes a planted link itself, not its target
-        fd = os.open(staged, flags, 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    return staged
-
-
-def _remove_empty_parents(target: Path, root: Path) -> None:
-    directory = target.parent
-    while directory != root and directory.is_relative_to(root):
-        try:
-            directory.rmdir()
-        except OSError:
-            return
-        directory = directory.parent

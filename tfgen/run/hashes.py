@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from tfgen.manifest import Manifest, ManifestStack, TreeGuard
+from tfgen import safeio
+from tfgen.manifest import Manifest, ManifestStack, TreeGuard, config_files
 
-# Files that change what Terraform plans; run-time files (.terraform/, state, plans) do not.
-_CONFIG_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
 _MISSING = "missing"
 
 
@@ -21,22 +19,13 @@ def file_sha256(tree: TreeGuard, rel: str) -> str:
     return _MISSING if data is None else hashlib.sha256(data).hexdigest()
 
 
-def _config_files_on_disk(root: Path, rel_dir: str) -> Iterable[str]:
-    base = root / rel_dir
-    for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in filenames:
-            if name.endswith(_CONFIG_SUFFIXES):
-                yield (Path(dirpath) / name).relative_to(root).as_posix()
-
-
 def stack_files(manifest: Manifest, stack: ManifestStack) -> list[str]:
     """The stack's own and its modules' files: what the manifest lists plus any
     configuration file now on disk there (a hand-added .tf changes the plan too)."""
     dirs = (stack.path, *stack.modules)
     prefixes = tuple(d.rstrip("/") + "/" for d in dirs)
     listed = {f for f in manifest.files if f.startswith(prefixes)}
-    on_disk = {f for d in dirs for f in _config_files_on_disk(manifest.root, d)}
+    on_disk = {f for d in dirs for f in config_files(manifest.root, d)}
     return sorted(listed | on_disk)
 
 
@@ -62,9 +51,7 @@ def read_applied(path: Path) -> dict[str, str]:
 def write_applied(path: Path, applied: Mapping[str, str]) -> None:
     body = {"applied_version": 1, "stacks": dict(sorted(applied.items()))}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    safeio.replace(path, (json.dumps(body, indent=2) + "\n").encode())
 
 
 def changed(

@@ -1,7 +1,7 @@
 """One run of plan, apply or destroy over a rendered tree: what it holds while stacks run.
 
-`open_session` takes the tree's directory lock, reads the manifest, prepares DIR/.tfgen, finds and
-checks terraform, builds the `RunContext` every stack action shares and selects the stacks.
+`open_session` takes the tree's directory lock, reads the manifest and checks the tree against it
+(tfgen runs only what it rendered), prepares DIR/.tfgen, finds and checks terraform, builds the `RunContext` every stack action shares and selects the stacks.
 `Session.run` runs an action over stacks in the right order while forwarding Ctrl-C to terraform.
 Presenting the results is the report's job (tfgen.report), composed by tfgen.commands.run.
 """
@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tfgen import manifest
+from tfgen import manifest, safeio
 from tfgen.dirlock import DirLock
 from tfgen.manifest import Manifest, ManifestStack
 from tfgen.run import hashes
@@ -126,8 +126,7 @@ def terraform_env(overlay: Mapping[str, str], ws: Workspace) -> dict[str, str]:
     env.setdefault("TF_IN_AUTOMATION", "1")
     env.setdefault("TF_INPUT", "0")
     if not env.get("TF_PLUGIN_CACHE_DIR"):
-        cache = ws.state_dir / "plugin-cache"
-        cache.mkdir(parents=True, exist_ok=True)
+        cache = safeio.real_dir(ws.state_dir / "plugin-cache")  # terraform writes providers here
         env["TF_PLUGIN_CACHE_DIR"] = str(cache)
     return env
 
@@ -140,6 +139,7 @@ def open_session(directory: Path, command: str, options: RunOptions) -> Iterator
     applied = options.applied_file.resolve() if options.applied_file else None
     ws = Workspace(root, applied)
     with DirLock(ws.lock_path, command):
+        manifest.check_tree(tree)  # under the lock: a render cannot change the tree meanwhile
         ws.ensure()
         env = terraform_env(options.env, ws)
         binary = find_terraform(options.terraform, env)

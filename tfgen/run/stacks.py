@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from tfgen import safeio
 from tfgen.manifest import Manifest, ManifestStack, TreeGuard, UnsafePathError
 from tfgen.run import hashes
 from tfgen.run.cachegate import CacheGate
@@ -138,8 +139,9 @@ class _Steps:
 @contextlib.contextmanager
 def _log(ctx: RunContext, stack: ManifestStack, action: str) -> Iterator[IO[str]]:
     path = ctx.workspace.log_path(stack)
+    fd = safeio.create_new(path)  # never through a link planted at the log's name
     # Line-buffered: the log is what a person tails while a long apply runs.
-    with open(path, "w", buffering=1, encoding="utf-8", errors="replace") as log:
+    with open(fd, "w", buffering=1, encoding="utf-8", errors="replace") as log:
         log.write(f"tfgen {action} {stack.id} at {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n")
         yield log
 

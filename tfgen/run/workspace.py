@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tfgen import dirlock
+from tfgen import dirlock, safeio
 from tfgen.constants import STATE_DIR
 from tfgen.manifest import ManifestStack
 from tfgen.run.model import PlanSummary
@@ -64,11 +64,11 @@ class Workspace:
         return dirlock.lock_path(self.root)
 
     def ensure(self) -> None:
+        """DIR/.tfgen and its directories, each a real directory (terraform writes plans where
+        tfgen says: a link planted in a pull request must not take them outside the tree)."""
+        safeio.state_dir(self.root)
         for d in (self.plans_dir, self.logs_dir):
-            d.mkdir(parents=True, exist_ok=True)
-        ignore = self.state_dir / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# tfgen run-time state: never commit\n*\n")
+            safeio.real_dir(d)
 
     def log_path(self, stack: ManifestStack) -> Path:
         return self.logs_dir / f"{log_name(stack.id)}.log"
@@ -87,9 +87,7 @@ class Workspace:
             "summary": as_dict(record.summary) if record.summary else None,
         }
         path = self.record_path(stack, record.destroy)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        safeio.replace(path, (json.dumps(body, indent=2) + "\n").encode())
 
     def read_record(self, stack: ManifestStack, destroy: bool = False) -> PlanRecord | None:
         """The record of a saved plan, or None when there is no complete saved plan."""

@@ -77,7 +77,7 @@ def test_nothing_applied_is_missing(aws: moto_server.MotoAws, spec: Path) -> Non
     assert "build/us-east-1 (111111111111): MISSING" in out
     assert "replication configuration: missing" in out
     assert "prod/us-east-1 (222222222222): MISSING" in out
-    assert "4 registries: 0 in sync, 0 drift, 4 missing, 0 error(s)" in out
+    assert "4 registries: 0 in sync, 0 drift, 4 missing, 0 errors" in out
 
 
 def test_applied_state_is_in_sync(aws: moto_server.MotoAws, spec: Path) -> None:

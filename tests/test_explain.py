@@ -60,9 +60,9 @@ def test_hub_and_spoke_in_words() -> None:
     assert "build/us-west-2 lets" not in text
     assert text.splitlines()[:2] == [
         "ECR replication in examples/hub-and-spoke/tfgen.yaml",
-        "4 account(s), 6 registries involved; 1 source registry with 2 rule(s) and 5 "
-        "destination(s) (4 cross-account); 4 registry policies, 4 creation template(s), "
-        "0 warning(s).",
+        "4 accounts, 6 registries involved; 1 source registry with 2 rules and 5 "
+        "destinations (4 cross-account); 4 registry policies, 4 creation templates, "
+        "0 warnings.",
     ]
     assert "Warnings\nNone." in text
 
@@ -126,7 +126,7 @@ def test_warnings_are_shown_with_their_location() -> None:
     data = ex.to_json(expl, state.warnings)
     (item,) = data["warnings"]
     assert item["severity"] == "warning" and item["line"] and item["path"].startswith("replication")
-    assert "1 warning(s)" in ex.summary_line(expl)
+    assert "1 warning." in ex.summary_line(expl)
     assert f"- ⚠️ {warning}" in ex.to_markdown(expl)
 
 

@@ -31,6 +31,7 @@ from click.testing import CliRunner, Result
 from tests import specgen
 from tfgen import limits
 from tfgen.cli import main_group
+from tfgen.words import plural
 
 SPECS = Path(__file__).resolve().parent / "specs"
 BAD = sorted((SPECS / "bad").glob("*.yaml"))
@@ -163,7 +164,7 @@ def assert_bad(file: Path, header: Header, stderr: str, exit_code: int) -> None:
     printed = [t for t in stderr.splitlines() if t.startswith(str(file)) and " error: " in t]
     if header.errors is not None:
         assert len(printed) == header.errors, stderr
-        assert f"{header.errors} error(s); nothing was written." in stderr
+        assert f"{plural(header.errors, 'error')}; nothing was written." in stderr
     for text in header.absent:
         assert text not in stderr
 
@@ -413,7 +414,7 @@ def test_warning_spec(file: Path, header: Header) -> None:
     if header.warnings is not None:
         assert len(warnings) == header.warnings, result.stderr
         if header.warnings:
-            assert f"{header.warnings} warning(s)" in result.stderr
+            assert plural(header.warnings, "warning") in result.stderr
     for text in header.absent:
         assert text not in result.stderr
     as_json = run_cli("validate", "--json", str(file))

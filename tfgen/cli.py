@@ -20,6 +20,7 @@ import click
 from tfgen import __version__, console
 from tfgen.errors import TfgenError
 from tfgen.exitcodes import ExitCode
+from tfgen.words import plural
 
 # name → (module, attribute) of every command; the group's help lists them in this order's sort.
 COMMANDS = {
@@ -72,7 +73,7 @@ def _report(exc: TfgenError) -> None:
         else:
             console.warning(issue.format())
     errors = sum(1 for i in exc.issues if i.severity is Severity.ERROR)
-    console.error(f"{errors} error(s); nothing was written.")
+    console.error(f"{plural(errors, 'error')}; nothing was written.")
 
 
 def _crash() -> NoReturn:

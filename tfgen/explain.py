@@ -19,6 +19,7 @@ from rich.text import Text
 
 from tfgen.grants import denials
 from tfgen.state import CreationTemplate, DesiredState
+from tfgen.words import plural
 
 FORMATS = ("text", "markdown", "mermaid", "dot")
 _MAX_LABEL_FILTERS = 3
@@ -296,11 +297,14 @@ def summary_line(expl: Explanation) -> str:
     cross = sum(1 for e in expl.edges for d in e.destinations if e.cross_account(d))
     dests = sum(len(e.destinations) for e in expl.edges)
     return (
-        f"{len(expl.accounts)} account(s), {len(expl.registries)} registries involved; "
-        f"{len(expl.sources)} source registr{'y' if len(expl.sources) == 1 else 'ies'} with "
-        f"{len(expl.edges)} rule(s) and {dests} destination(s) ({cross} cross-account); "
-        f"{len(expl.grants)} registry polic{'y' if len(expl.grants) == 1 else 'ies'}, "
-        f"{len(expl.templates)} creation template(s), {len(expl.warnings)} warning(s)."
+        f"{plural(len(expl.accounts), 'account')}, "
+        f"{plural(len(expl.registries), 'registry')} involved; "
+        f"{plural(len(expl.sources), 'source registry', 'source registries')} with "
+        f"{plural(len(expl.edges), 'rule')} and {plural(dests, 'destination')} "
+        f"({cross} cross-account); "
+        f"{plural(len(expl.grants), 'registry policy', 'registry policies')}, "
+        f"{plural(len(expl.templates), 'creation template')}, "
+        f"{plural(len(expl.warnings), 'warning')}."
     )
 
 

@@ -9,6 +9,7 @@ import click
 
 from tfgen.commands.common import load_state, spec_argument
 from tfgen.exitcodes import ExitCode
+from tfgen.words import plural
 
 
 @click.command(name="compile")
@@ -33,7 +34,8 @@ def compile_command(spec: Path, as_json: bool) -> ExitCode:
         rules = len(config["rules"]) if config else 0
         grants = len(reg.grant_sources)
         click.echo(
-            f"{reg.label} ({reg.account_id}): {rules} rule(s), {grants} source account(s) granted, "
-            f"{len(reg.creation_templates)} creation template(s)"
+            f"{reg.label} ({reg.account_id}): {plural(rules, 'rule')}, "
+            f"{plural(grants, 'source account')} granted, "
+            f"{plural(len(reg.creation_templates), 'creation template')}"
         )
     return ExitCode.OK

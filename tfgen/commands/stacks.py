@@ -10,6 +10,7 @@ import click
 
 from tfgen import console
 from tfgen.exitcodes import ExitCode
+from tfgen.words import plural
 
 
 @click.command(name="stacks")
@@ -136,4 +137,4 @@ def _print_table(phases: dict[str, Any]) -> None:
         console.out.print(table)
     for name in ciformats.empty_phases(phases):
         console.info(f"phase {name}: no stacks")
-    console.info(f"{phases['count']} stack(s) in {phases['directory']}")
+    console.info(f"{plural(phases['count'], 'stack')} in {phases['directory']}")

@@ -10,6 +10,7 @@ import click
 from tfgen import console
 from tfgen.commands.common import spec_argument
 from tfgen.exitcodes import ExitCode
+from tfgen.words import plural
 
 
 @click.command()
@@ -43,7 +44,8 @@ def validate(spec: Path, as_json: bool) -> ExitCode:
     for warning in state.warnings:
         console.warning(warning.format())
     console.info(
-        f"{spec}: valid; {len(state.registries)} registries in {len(state.accounts)} accounts"
-        + (f", {len(state.warnings)} warning(s)" if state.warnings else "")
+        f"{spec}: valid; {plural(len(state.registries), 'registry')} in "
+        f"{plural(len(state.accounts), 'account')}"
+        + (f", {plural(len(state.warnings), 'warning')}" if state.warnings else "")
     )
     return ExitCode.OK

@@ -69,7 +69,7 @@ def test_gaps_are_listed_with_what_to_push_again(aws: moto_server.MotoAws, spec:
     digests = _seed(aws)
     result = _audit(spec)
     assert result.exit_code == 2, result.output
-    out = result.output
+    out = result.stdout
     assert out.startswith(NOTICE)
     assert (
         "build/us-east-1 team-a/app -> prod/eu-west-1 (222222222222): 1 of 2 images missing\n"
@@ -90,7 +90,7 @@ def test_json_and_repository_prefix(aws: moto_server.MotoAws, spec: Path) -> Non
     digests = _seed(aws)
     result = _audit(spec, "--json", "--repository", "team-a/")
     assert result.exit_code == 2
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["notice"] == NOTICE
     assert data["repositories_checked"] == 1
     [gap] = data["gaps"]

@@ -61,7 +61,7 @@ def _state(spec: Path) -> DesiredState:
 
 def _verify(spec: Path, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(moto_server.tfgen_cli(), ["verify", str(spec), *args])
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout
 
 
 def _verdicts(spec: Path) -> dict[str, dict[str, object]]:
@@ -241,10 +241,10 @@ def test_missing_credentials_are_a_clear_error(
 ) -> None:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    code, out = _verify(spec)
-    assert code == 1
-    assert out.count("no AWS credentials were found; set AWS_PROFILE") == 1
-    assert "Traceback" not in out
+    result = CliRunner().invoke(moto_server.tfgen_cli(), ["verify", str(spec)])
+    assert result.exit_code == 1
+    assert result.stderr.count("no AWS credentials were found; set AWS_PROFILE") == 1
+    assert "Traceback" not in result.output
 
 
 def test_unreachable_endpoint_is_a_clear_error(

@@ -21,6 +21,8 @@ EXAMPLES = ("hub-and-spoke", "mesh", "same-account-dr")
 
 CHAIN = """\
 version: 1
+defaults:
+  backend: {s3: {bucket: state-bucket, region: us-east-1}}
 accounts:
   a: {id: "100000000001"}
   b: {id: "100000000002"}
@@ -217,7 +219,7 @@ def test_markdown_has_words_tables_and_the_picture() -> None:
     assert "| europe/eu-west-1 | replication[1] europe-out | europe/, shared/ |" in md
     assert "<br>" in md  # several destinations in one cell
     assert "```mermaid\nflowchart LR\n" in md
-    assert "#### Warnings\n\nNone." in md
+    assert "#### Warnings\n\n" in md and "no backend for 3 accounts" in md
 
 
 def test_json_form() -> None:
@@ -261,7 +263,7 @@ def test_explain_command_on_an_invalid_spec(tmp_path: Path) -> None:
     bad.write_text(CHAIN.replace('"100000000003"', '"12"'))
     result = CliRunner().invoke(main_group, ["explain", str(bad)])
     assert result.exit_code == 1
-    assert f"{bad}:5" in result.stderr and "error" in result.stderr
+    assert f"{bad}:7" in result.stderr and "error" in result.stderr
     assert "Traceback" not in result.output
     result = CliRunner().invoke(main_group, ["explain", str(tmp_path / "missing.yaml")])
     assert result.exit_code == 1 and "Traceback" not in result.output

@@ -8,7 +8,9 @@ Each corpus file starts with comment lines:
     # warn: <substring of the warning>        (good files; zero or more)
     # line: <N> | none                        (applies to the expect/warn above; inherited)
     # path: <spec path> | - (none) | any      (likewise)
-    # errors: <N>    /   # warnings: <N>      (exact count, optional)
+    # errors: <N>    /   # warnings: <N>      (exact count, optional; the warning of a spec
+                                              with several accounts and no backend counts only
+                                              where a `warn:` expects it)
     # absent: <text that must not be printed> (optional, repeatable)
     # xfail: <the known bug that makes this file fail>
 """
@@ -401,6 +403,13 @@ def test_three_hundred_sources_share_one_packed_grant(tmp_path: Path) -> None:
 
 # ---- warnings: valid specs, exit 0 ----------------------------------------------------------
 
+# Most corpus specs have several accounts and no backend, which is not what they are about.
+NO_BACKEND = ": no backend for "
+
+
+def expects_no_backend(header: Header) -> bool:
+    return any(e.message.startswith("no backend") for e in header.expects)
+
 
 @pytest.mark.parametrize(("file", "header"), [_param(f) for f in GOOD])
 def test_warning_spec(file: Path, header: Header) -> None:
@@ -411,10 +420,11 @@ def test_warning_spec(file: Path, header: Header) -> None:
     for expect in header.expects:
         find_issue_line(result.stderr, str(file), "warning", expect)
     warnings = [t for t in result.stderr.splitlines() if " warning: " in t]
+    counted = [t for t in warnings if NO_BACKEND not in t or expects_no_backend(header)]
     if header.warnings is not None:
-        assert len(warnings) == header.warnings, result.stderr
-        if header.warnings:
-            assert plural(header.warnings, "warning") in result.stderr
+        assert len(counted) == header.warnings, result.stderr
+        if warnings:
+            assert plural(len(warnings), "warning") in result.stderr
     for text in header.absent:
         assert text not in result.stderr
     as_json = run_cli("validate", "--json", str(file))

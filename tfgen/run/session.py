@@ -24,6 +24,7 @@ from tfgen.run.events import Listener, ignore
 from tfgen.run.interrupt import Interrupts, forwarding
 from tfgen.run.model import StackResult, Status
 from tfgen.run.passthrough import PassThrough
+from tfgen.run.preflight import check_required_version
 from tfgen.run.scheduler import apply_order, destroy_order, run_stacks, unordered
 from tfgen.run.selection import select
 from tfgen.run.stacks import RunContext
@@ -140,4 +141,5 @@ def open_session(directory: Path, command: str, options: RunOptions) -> Iterator
         selected = select(tree.stacks, options.stacks)  # orphaned ones too: they can be destroyed
         if options.stacks and not selected:
             raise RunError(f"no stack matches {', '.join(options.stacks)}")
+        check_required_version(tree, selected, info)
         yield Session(command, options, tree, ctx, groups, selected)

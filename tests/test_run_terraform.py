@@ -126,8 +126,8 @@ def test_failed_grant_gates_its_replication_stack(tmp_path: Path, any_terraform:
     stacks = by_id(data)
     assert stacks[P_A]["status"] == "failed"
     assert stacks[P_B]["status"] == "ok" and stacks[R_D]["status"] == "ok"
-    assert stacks[R_C]["status"] == "skipped"
-    assert stacks[R_C]["reason"] == f"not run: {P_A} failed first"
+    assert stacks[R_C]["status"] == "blocked"
+    assert stacks[R_C]["reason"] == f"not run: {P_A} failed"
     assert resources_in_state(root, R_C) == []
     assert data["status"] == "partial"
     # The error names the stack, the command and the log.
@@ -158,8 +158,8 @@ def test_destroy_keeps_the_grant_of_a_rule_that_failed_to_go(
     assert "every rule in the registry goes" in result.output
     stacks = by_id(data)
     assert stacks[R_C]["status"] == "failed" and stacks[R_C]["action"] == "destroy"
-    assert stacks[P_A]["status"] == "skipped"
-    assert stacks[P_A]["reason"] == f"not run: {R_C} failed first"
+    assert stacks[P_A]["status"] == "blocked"
+    assert stacks[P_A]["reason"] == f"not run: {R_C} failed"
     assert resources_in_state(root, P_A) == ["null_resource.grant"]
     assert resources_in_state(root, P_B) == resources_in_state(root, R_D) == []
 

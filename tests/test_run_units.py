@@ -199,7 +199,7 @@ def test_apply_order_phases_and_gating() -> None:
     )
     assert [r.stack.id for r in results] == [s.id for s in ALL]  # input order
     by_id = {r.stack.id: r for r in results}
-    assert by_id[R1.id].status is Status.SKIPPED
+    assert by_id[R1.id].status is Status.BLOCKED
     assert "a/registry-policy failed" in by_id[R1.id].reason
     assert by_id[R2.id].status is Status.OK and by_id[R3.id].status is Status.OK
     last_policy_end = max(action.spans[s.id][1] for s in (P1, P2))
@@ -218,7 +218,7 @@ def test_destroy_order_reverses_and_keeps_grants_of_failed_rules() -> None:
         groups=ProcessGroups(),
     )
     by_id = {r.stack.id: r for r in results}
-    assert by_id[P2.id].status is Status.SKIPPED  # its rule is still there
+    assert by_id[P2.id].status is Status.BLOCKED  # its rule is still there
     assert by_id[P1.id].status is Status.OK
     assert max(action.spans[s.id][1] for s in (R1, R3)) <= action.spans[P1.id][0]
 
@@ -403,7 +403,7 @@ def test_markdown_lists_only_changes_and_failures() -> None:
     results = [_result(Status.OK, False, P1), _result(Status.OK, True, R1)]
     text = report.markdown(results, _info(), 2, None)
     assert "c/replication" in text and "a/registry-policy" not in text
-    assert "1 stacks have no changes" in text
+    assert "1 stack has no changes and is not listed" in text
 
 
 # --- lock and terraform lookup --------------------------------------------------------------
@@ -459,7 +459,7 @@ def test_live_progress_on_a_terminal_and_in_ci() -> None:
             progress(Event("done", P1, result=_result(Status.OK, True, P1)))
         text = out.getvalue()
         if terminal:
-            assert "tfgen plan: 1/2 done, 1 running, 0 failed" in text
+            assert "tfgen plan: 1/2 done, 1 running: 1 ok, 0 failed;" in text
             assert "c/replication" in text
         else:
             assert text == "[1/2] a/registry-policy: ok (changes)\n"

@@ -24,6 +24,7 @@ from tfgen.manifest import ManifestStack
 from tfgen.run.events import Event
 from tfgen.run.model import PlanSummary, StackResult, Status
 from tfgen.run.summary import as_dict
+from tfgen.words import plural
 
 REPORT_VERSION = 1
 # GitHub rejects comments over 65,536 characters; stay well clear of it.
@@ -34,6 +35,7 @@ _PER_STACK_OUTPUT = 6_000
 _STYLE = {
     Status.OK: "green",
     Status.FAILED: "bold red",
+    Status.BLOCKED: "yellow",
     Status.SKIPPED: "yellow",
     Status.INTERRUPTED: "bold magenta",
     Status.CANCELLED: "magenta",
@@ -144,6 +146,24 @@ def ecr_brief(summary: PlanSummary | None) -> str:
     return ", ".join(parts)
 
 
+def tally(results: Sequence[StackResult]) -> dict[Status, int]:
+    """How many stacks ended each way, every status present, in Status order."""
+    counted = {s: 0 for s in Status}
+    for r in results:
+        counted[r.status] += 1
+    return counted
+
+
+def tally_text(results: Sequence[StackResult]) -> str:
+    """`3 ok, 1 failed, 2 interrupted, 4 cancelled`: ok and failed always, the other statuses
+    when any stack has them. The live view, the table, the Markdown comment and the interrupt
+    notice all say this, so their words and counts agree with each other and the JSON totals."""
+    counted = tally(results)
+    return ", ".join(
+        f"{n} {s.value}" for s, n in counted.items() if n or s in (Status.OK, Status.FAILED)
+    )
+
+
 def _note(result: StackResult) -> str:
     if result.status is Status.OK:
         if result.action in ("plan", "destroy-plan"):
@@ -213,10 +233,9 @@ class LiveProgress:
             running = dict(self._running)
             done = list(self._done)
         now = time.monotonic()
-        failed = sum(1 for r in done if not r)
         head = Text(
-            f"tfgen {self.action}: {len(done)}/{self.total} done, {len(running)} running, "
-            f"{failed} failed, {now - self._start:.0f}s"
+            f"tfgen {self.action}: {len(done)}/{self.total} done, {len(running)} running: "
+            f"{tally_text(done)}; {now - self._start:.0f}s"
         )
         table = Table(show_header=False, box=None, pad_edge=False)
         for stack_id, (step, since) in sorted(running.items()):
@@ -248,8 +267,7 @@ def print_table(console: Console, results: Sequence[StackResult], info: RunInfo)
             )
     totals = _totals(results)
     console.print(
-        f"{totals['ok']} ok, {totals['failed']} failed, {totals['skipped']} skipped, "
-        f"{totals['cancelled'] + totals['interrupted']} interrupted; "
+        f"{plural(len(results), 'stack')}: {tally_text(results)}; "
         f"{totals['with_changes']} with changes; {info.duration:.1f}s wall time",
         highlight=False,
         soft_wrap=True,
@@ -287,11 +305,10 @@ def print_pending(console: Console, results: Sequence[StackResult], verb: str) -
 
 
 def _totals(results: Sequence[StackResult]) -> dict[str, int]:
-    totals = {s.value: 0 for s in Status}
+    totals = {s.value: n for s, n in tally(results).items()}
     totals.update({"stacks": len(results), "with_changes": 0, "add": 0, "change": 0})
     totals["destroy"] = 0
     for r in results:
-        totals[r.status.value] += 1
         totals["with_changes"] += r.changes
         if r.summary is not None and r.changes:
             totals["add"] += r.summary.add
@@ -381,7 +398,7 @@ def _fence(text: str, limit: int) -> str:
 
 
 def _section(r: StackResult) -> str:
-    icon = {"ok": "✅", "failed": "❌", "skipped": "⏭️"}.get(r.status.value, "⛔")
+    icon = {"ok": "✅", "failed": "❌", "blocked": "🚧", "skipped": "⏭️"}.get(r.status.value, "⛔")
     title = f"{icon} <code>{r.stack.id}</code> {r.status.value} {counts(r.summary)}".rstrip()
     body: list[str] = []
     if r.reason:
@@ -412,9 +429,8 @@ def markdown(
     head = [
         f"### tfgen {info.command}: {overall(results, info.interrupted)} (exit {code})",
         "",
-        f"{totals['stacks']} stacks: {totals['ok']} ok, {totals['failed']} failed, "
-        f"{totals['skipped']} skipped, {totals['interrupted'] + totals['cancelled']} "
-        f"interrupted; {totals['with_changes']} with changes "
+        f"{plural(totals['stacks'], 'stack')}: {tally_text(results)}; "
+        f"{totals['with_changes']} with changes "
         f"(+{totals['add']} ~{totals['change']} -{totals['destroy']}). "
         f"Terraform {info.terraform_version}, {info.duration:.0f}s.",
         "",
@@ -425,7 +441,10 @@ def markdown(
     )
     quiet = len(results) - len(shown)
     if quiet:
-        head.append(f"{quiet} stacks have no changes and are not listed.\n")
+        head.append(
+            f"{plural(quiet, 'stack')} {'has' if quiet == 1 else 'have'} no changes and "
+            f"{'is' if quiet == 1 else 'are'} not listed.\n"
+        )
     pointer = full_report or "the JSON report (`--json`) and the logs in `.tfgen/logs/`"
     if full_report:
         head.append(f"Full report: {full_report}\n")
@@ -465,10 +484,9 @@ def publish(
     code = exit_code(results, detailed=info.detailed_exitcode, interrupted=info.interrupted)
     print_table(console, results, info)
     if info.interrupted:
-        done = sum(1 for r in results if r.status in (Status.OK, Status.FAILED))
         console.print(
-            f"interrupted ({interrupt_signal}): {done} of {len(results)} stacks "
-            "finished; running terraform processes were told to stop and release their locks",
+            f"interrupted ({interrupt_signal}): {tally_text(results)}; running terraform "
+            "processes were told to stop and release their locks",
             style="bold magenta",
             highlight=False,
             soft_wrap=True,

@@ -31,6 +31,7 @@ from tfgen.run.scheduler import workers
 from tfgen.run.selection import split_patterns
 from tfgen.run.session import DEFAULT_PARALLELISM, RunOptions, Session, open_session
 from tfgen.run.stacks import apply_stack, plan_stack
+from tfgen.words import plural
 
 REPLICATION_WARNING = (
     "warning: destroying a replication stack deletes that registry's whole replication "
@@ -115,7 +116,7 @@ def _confirm(
         return True
     ask = confirm or (lambda text: click.confirm(text, default=False))
     try:
-        return ask(f"{verb} {sum(1 for r in pending if r.changes)} stacks?")
+        return ask(f"{verb} {plural(sum(1 for r in pending if r.changes), 'stack')}?")
     except click.Abort:
         console.out.print(
             f"\nno answer: nothing to {verb} (in CI, where nobody can answer, pass --auto-approve)",

@@ -11,10 +11,14 @@ from tfgen.manifest import ManifestStack
 
 
 class Status(enum.Enum):
-    """How one action on one stack ended."""
+    """How one action on one stack ended. These words, in this order, are what the live view,
+    the table, the Markdown comment and the JSON report all say (tfgen.report.tally)."""
 
     OK = "ok"
     FAILED = "failed"
+    # Not run because a stack it depends on failed (or was blocked), or it has no saved plan.
+    BLOCKED = "blocked"
+    # Not started because the run stopped early: the first stacks failed alike (--keep-going).
     SKIPPED = "skipped"
     # Running when the user interrupted: terraform was told to stop.
     INTERRUPTED = "interrupted"
@@ -110,4 +114,4 @@ class StackResult:
     started: float = 0.0
 
     def __bool__(self) -> bool:
-        return self.status in (Status.OK, Status.SKIPPED)
+        return self.status in (Status.OK, Status.BLOCKED, Status.SKIPPED)

@@ -129,8 +129,10 @@ class _Run:
             moved = True
             failed = sorted(g for g in self.order.gates.get(stack.id, ()) if g in self.bad)
             if failed:
-                reason = f"not run: {', '.join(failed)} failed first"
-                self._finish(StackResult(stack, self.action_name, Status.SKIPPED, reason))
+                reason = "not run: " + ", ".join(
+                    f"{g} {self.results[g].status.value}" for g in failed
+                )
+                self._finish(StackResult(stack, self.action_name, Status.BLOCKED, reason))
                 self.bad.add(stack.id)
                 continue
             self.running[pool.submit(self._guarded, stack)] = stack

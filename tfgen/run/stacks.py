@@ -208,7 +208,7 @@ def apply_stack(ctx: RunContext, stack: ManifestStack, *, destroy: bool = False)
     with _log(ctx, stack, action) as log:
         steps = _Steps(ctx, stack, action, log)
         if record is None:
-            return steps.result(Status.SKIPPED, "no saved plan: run `tfgen plan` first")
+            return steps.result(Status.BLOCKED, "no saved plan: run `tfgen plan` first")
         try:
             current = _checked_hash(ctx, stack)
         except UnsafePathError as exc:

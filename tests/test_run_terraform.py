@@ -375,3 +375,47 @@ def test_a_terraform_the_stacks_refuse_is_one_message_before_any_stack_starts(
     assert "Nothing was started" in message
     assert not list((root / ".tfgen" / "logs").glob("*.log"))
     assert not list(root.rglob(".terraform"))
+
+
+def _broken_provider_install(tmp_path: Path) -> str:
+    """A CLI config whose only provider source is an empty mirror: every `init` fails alike,
+    as it does on a machine that cannot reach the registry."""
+    empty = tmp_path / "empty-mirror"
+    empty.mkdir()
+    config = tmp_path / "broken.tfrc"
+    config.write_text(
+        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{empty}"\n  }}\n}}\n'
+    )
+    return f"TF_CLI_CONFIG_FILE={config}"
+
+
+def test_a_broken_environment_stops_the_run_after_the_first_stacks_fail_alike(
+    tmp_path: Path, terraform_bin: Path
+) -> None:
+    root = runkit.build_tree(
+        tmp_path / "dir", [StackDef(f"s{i}/registry-policy", runkit.resource()) for i in range(8)]
+    )
+    env = _broken_provider_install(tmp_path)
+    result, data = run(terraform_bin, root, "plan", "--parallelism", "2", "--env", env)
+    assert result.exit_code == 1
+    totals = data["totals"]
+    assert totals["failed"] in (3, 4)  # the third stops it; the one still running finishes
+    assert totals["skipped"] == 8 - totals["failed"]
+    skipped = [s for s in data["stacks"] if s["status"] == "skipped"]
+    assert all(s["started_at"] is None and s["reason"].startswith("not started") for s in skipped)
+    assert {s["cause"] for s in data["stacks"] if s["status"] == "failed"} == {"provider download"}
+    # The cause once, with its hint, and how many stacks were not started.
+    assert result.stderr.count("hint: a provider could not be downloaded") == 1
+    assert f"error: {totals['failed']} stacks failed alike: `init` exited 1" in result.stderr
+    assert (
+        "stopped early: the first 3 stacks failed alike (provider download); --keep-going runs "
+        f"every stack anyway; {totals['skipped']} stacks not started." in result.stderr
+    )
+
+    result, data = run(
+        terraform_bin, root, "plan", "--parallelism", "2", "--env", env, "--keep-going"
+    )
+    assert result.exit_code == 1
+    assert data["totals"]["failed"] == 8 and data["totals"]["skipped"] == 0
+    assert result.stderr.count("hint: a provider could not be downloaded") == 1
+    assert "error: 8 stacks failed alike" in result.stderr and "stopped early" not in result.stderr

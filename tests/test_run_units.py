@@ -70,6 +70,33 @@ def test_no_hint_for_unknown_failure() -> None:
     assert hint_for("Error: Unsupported argument") == ""
 
 
+def test_fail_fast_stops_on_the_first_failures_alike_of_the_environment() -> None:
+    from tfgen.run.failfast import FailFast
+
+    def failed(cause: str, i: int) -> StackResult:
+        return StackResult(
+            ManifestStack(f"s{i}/replication", f"p{i}", "replication", 2),
+            "plan",
+            Status.FAILED,
+            cause=cause,
+        )
+
+    watch = FailFast(after=3)
+    assert [watch.observe(failed("credentials", i)) for i in range(2)] == ["", ""]
+    assert "the first 3 stacks failed alike (credentials)" in watch.observe(
+        failed("credentials", 3)
+    )
+    assert watch.observe(failed("credentials", 4)) == ""  # once
+
+    # one stack's own trouble (a state lock), or an unrecognised error: never
+    watch = FailFast(after=2)
+    assert not any(watch.observe(failed(c, i)) for i, c in enumerate(["state lock"] * 3 + [""] * 3))
+    # once any stack succeeded, the environment works: never
+    watch = FailFast(after=2)
+    watch.observe(StackResult(P1, "plan", Status.OK))
+    assert not any(watch.observe(failed("credentials", i)) for i in range(4))
+
+
 def test_first_error() -> None:
     assert first_error("\nError: Unsupported argument\n\n  on main.tf") == "Unsupported argument"
     assert first_error("╷\n│ Error: Invalid provider  \n│ more") == "Invalid provider"

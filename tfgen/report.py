@@ -260,11 +260,6 @@ def print_table(console: Console, results: Sequence[StackResult], info: RunInfo)
             cells.append(ecr_brief(r.summary))
         table.add_row(*cells, f"{r.duration:.1f}s", _note(r))
     console.print(table)
-    for r in results:
-        if r.status in (Status.FAILED, Status.INTERRUPTED):
-            console.print(
-                error_text(r), style=_STYLE[r.status], highlight=False, markup=False, soft_wrap=True
-            )
     totals = _totals(results)
     console.print(
         f"{plural(len(results), 'stack')}: {tally_text(results)}; "
@@ -274,13 +269,46 @@ def print_table(console: Console, results: Sequence[StackResult], info: RunInfo)
     )
 
 
-def error_text(r: StackResult) -> str:
-    """Every error names the stack, the command and the log file, and a hint when we know one."""
-    text = f"error: stack {r.stack.id}: {r.reason}"
+def print_errors(console: Console, results: Sequence[StackResult]) -> None:
+    """Each failure once: stacks that failed alike (same reason and hint) share one block, and
+    a run that stopped early says why once, with how many stacks it did not start."""
+    groups: dict[tuple[Status, str, str], list[StackResult]] = {}
+    for r in results:
+        if r.status in (Status.FAILED, Status.INTERRUPTED):
+            groups.setdefault((r.status, r.reason, r.hint), []).append(r)
+    for (status, _, _), alike in groups.items():
+        text = error_text(alike[0], alike)
+        console.print(text, style=_STYLE[status], highlight=False, markup=False, soft_wrap=True)
+    skipped = [r for r in results if r.status is Status.SKIPPED]
+    if skipped:
+        console.print(
+            f"stopped early: {skipped[0].reason.removeprefix('not started: ')}; "
+            f"{plural(len(skipped), 'stack')} not started. Fix the cause above and run again.",
+            style="bold red",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+_SHOWN_IDS = 5
+
+
+def error_text(r: StackResult, alike: Sequence[StackResult] = ()) -> str:
+    """Every error names the stack, the command and the log file, and a hint when we know one.
+    With `alike` (stacks that failed the same way, `r` first), one block names them all."""
+    many = len(alike) > 1
+    if many:
+        ids = ", ".join(a.stack.id for a in alike[:_SHOWN_IDS])
+        more = f" and {len(alike) - _SHOWN_IDS} more" if len(alike) > _SHOWN_IDS else ""
+        text = f"error: {len(alike)} stacks {r.status.value} alike: {r.reason}"
+        text += f"\n  stacks: {ids}{more}"
+    else:
+        text = f"error: stack {r.stack.id}: {r.reason}"
     if r.failed_command:
-        text += f"\n  command: {r.failed_command}"
+        text += f"\n  command: {r.failed_command}" + (f" (in {r.stack.id})" if many else "")
     if r.log is not None:
-        text += f"\n  log: {r.log}"
+        text += f"\n  logs: {r.log.parent}/" if many else f"\n  log: {r.log}"
     if r.hint:
         text += f"\n  hint: {r.hint}"
     return text
@@ -334,6 +362,7 @@ def _stack_dict(r: StackResult) -> dict[str, Any]:
         "changes": r.changes,
         "reason": r.reason or None,
         "hint": r.hint or None,
+        "cause": r.cause or None,
         "failed_command": r.failed_command or None,
         "log": str(r.log) if r.log else None,
         "started_at": _iso(r.started) if r.started else None,
@@ -479,12 +508,19 @@ def publish(
     info: RunInfo,
     files: ReportFiles,
     interrupt_signal: str = "",
+    *,
+    errors: Console | None = None,
+    table: bool = True,
 ) -> ExitCode:
-    """The table, the interrupt notice and the report files; returns the run's exit code."""
+    """The table (on `console`, unless not `table`), the errors and the interrupt notice (on
+    `errors`, default `console`) and the report files; returns the run's exit code."""
     code = exit_code(results, detailed=info.detailed_exitcode, interrupted=info.interrupted)
-    print_table(console, results, info)
+    if table:
+        print_table(console, results, info)
+    errors = errors or console
+    print_errors(errors, results)
     if info.interrupted:
-        console.print(
+        errors.print(
             f"interrupted ({interrupt_signal}): {tally_text(results)}; running terraform "
             "processes were told to stop and release their locks",
             style="bold magenta",

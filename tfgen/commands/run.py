@@ -78,7 +78,15 @@ def _finish(
         interrupted=s.interrupts.interrupted,
     )
     files = options.report_files()
-    return report.publish(console.out, results, info, files, s.interrupts.signal_name)
+    return report.publish(
+        console.out,
+        results,
+        info,
+        files,
+        s.interrupts.signal_name,
+        errors=console.err,
+        table=console.verbosity >= 0,
+    )
 
 
 def plan(
@@ -269,6 +277,12 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
             help="Seconds one terraform command may take before it is stopped.",
         ),
         click.option(
+            "--keep-going",
+            is_flag=True,
+            help="Run every stack even when the first ones fail alike (no credentials, no "
+            "provider download, ...); by default the run stops starting stacks then.",
+        ),
+        click.option(
             "--env",
             "env",
             multiple=True,
@@ -341,6 +355,7 @@ def _options(kw: dict[str, Any]) -> Options:
         timeout=kw["timeout"],
         env=env,
         applied_file=kw["applied_file"],
+        keep_going=kw["keep_going"],
         flags=PassThrough(
             lock_timeout=kw["lock_timeout"],
             refresh=kw.get("refresh", True),

@@ -104,6 +104,8 @@ class StackResult:
     status: Status
     reason: str = ""
     hint: str = ""
+    # The usual cause tfgen recognised (tfgen.run.hints): "credentials", "provider download", ...
+    cause: str = ""
     failed_command: str = ""
     log: Path | None = None
     summary: PlanSummary | None = None

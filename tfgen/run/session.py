@@ -21,6 +21,7 @@ from tfgen.manifest import Manifest, ManifestStack
 from tfgen.run.cachegate import CacheGate
 from tfgen.run.errors import RunError
 from tfgen.run.events import Listener, ignore
+from tfgen.run.failfast import FailFast
 from tfgen.run.interrupt import Interrupts, forwarding
 from tfgen.run.model import StackResult, Status
 from tfgen.run.passthrough import PassThrough
@@ -46,6 +47,8 @@ class RunOptions:
     # Last-applied hashes for `--changed` (default DIR/.tfgen/applied.json).
     applied_file: Path | None = None
     flags: PassThrough = field(default_factory=PassThrough)  # Terraform's own options
+    # Run every stack even when the first ones fail alike on a broken environment.
+    keep_going: bool = False
 
 
 @dataclass
@@ -82,6 +85,7 @@ class Session:
                 order=order,
                 groups=self.groups,
                 listener=listener,
+                fail_fast=None if self.options.keep_going else FailFast(),
             )
 
     def saved(self, destroy: bool = False) -> tuple[ManifestStack, ...]:

@@ -323,14 +323,14 @@ def test_live_view_shows_each_stack_s_current_command(tmp_path: Path, terraform_
     import re
 
     root = runkit.build_tree(tmp_path / "dir", [StackDef(P_A, runkit.resource())])
-    # FORCE_COLOR makes tfgen's one console treat the captured stdout as a terminal.
+    # FORCE_COLOR makes tfgen's one console treat the captured stderr as a terminal: progress goes there.
     result = CliRunner().invoke(
         runkit.cli(),
         ["plan", str(root), "--terraform", str(terraform_bin)],
         env={"FORCE_COLOR": "1", "COLUMNS": "120"},
     )
     assert result.exit_code == 0, result.output
-    assert re.search(r"a/registry-policy\s+(init|plan)\s+\d+s", result.stdout)
+    assert re.search(r"a/registry-policy\s+(init|plan)\s+\d+s", result.stderr)
 
 
 def test_parallel_plans_never_meet_an_init_rewriting_the_plugin_cache(

@@ -9,6 +9,7 @@ neither the runner, nor boto3, nor rich. Every failure becomes a message and an 
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 import tempfile
 import traceback
@@ -64,6 +65,11 @@ def _fail(code: ExitCode, message: str | None = None) -> NoReturn:
 def _report(exc: TfgenError) -> None:
     from tfgen.spec.issues import Severity, SpecError
 
+    if console.json_errors:  # the command was asked for --json: stdout gets an answer too
+        error: dict[str, object] = {"error": str(exc), "exit_code": int(ExitCode.ERROR)}
+        if isinstance(exc, SpecError):
+            error["issues"] = [i.to_json() for i in exc.issues]
+        sys.stdout.write(json.dumps(error, indent=2) + "\n")
     if not isinstance(exc, SpecError):
         console.error(f"error: {exc}")
         return

@@ -179,8 +179,16 @@ class LiveProgress:
     """A listener for the scheduler's events. On a terminal: a live view of running stacks and
     counts. Elsewhere (CI logs): one line per finished stack, never interleaved output."""
 
-    def __init__(self, console: Console, stacks: Sequence[ManifestStack], action: str) -> None:
+    def __init__(
+        self,
+        console: Console,
+        stacks: Sequence[ManifestStack],
+        action: str,
+        *,
+        quiet: bool = False,
+    ) -> None:
         self.console = console
+        self.quiet = quiet  # -q: nothing at all
         self.total = len(stacks)
         self.action = action
         self._lock = threading.Lock()
@@ -190,7 +198,7 @@ class LiveProgress:
         self._start = time.monotonic()
 
     def __enter__(self) -> LiveProgress:
-        if self.console.is_terminal:
+        if self.console.is_terminal and not self.quiet:
             self._live = Live(
                 get_renderable=self._render, console=self.console, refresh_per_second=8
             )
@@ -218,7 +226,7 @@ class LiveProgress:
                 return
             self._done.append(result)
             n = len(self._done)
-        if self._live is None:
+        if self._live is None and not self.quiet:
             note = _note(result)
             self.console.print(
                 f"[{n}/{self.total}] {result.stack.id}: {result.status.value}"

@@ -34,14 +34,19 @@ def verify_json(verdicts: Sequence[Verdict], exit_code: int) -> dict[str, Any]:
     }
 
 
-def verify_text(verdicts: Sequence[Verdict]) -> list[str]:
+def verify_text(verdicts: Sequence[Verdict], *, only_findings: bool = False) -> list[str]:
+    """Every registry and a summary; with `only_findings` (-q) the registries not in sync only."""
     lines = []
     for v in verdicts:
+        if only_findings and v.status is Status.IN_SYNC:
+            continue
         lines.append(f"{v.label} ({v.account_id}): {_STATUS_TEXT[v.status]}")
         if v.error:
             lines.append(f"  {v.error}")
         lines.extend(f"  - {d.format()}" for d in v.differences)
         lines.extend(f"  note: {n}" for n in v.notes)
+    if only_findings:
+        return lines
     s = verify_summary(verdicts)
     lines.append(
         f"{plural(len(verdicts), 'registry')}: {s['in_sync']} in sync, {s['drift']} drift, "
@@ -66,8 +71,10 @@ def audit_json(report: Report) -> dict[str, Any]:
     }
 
 
-def audit_text(report: Report) -> list[str]:
-    lines = [NOTICE, ""]
+def audit_text(report: Report, *, only_findings: bool = False) -> list[str]:
+    """The gaps, what to push again and a summary (the errors are the caller's, for stderr);
+    with `only_findings` (-q) the gaps and what to push again only."""
+    lines = [] if only_findings else [NOTICE, ""]
     for gap in report.gaps:
         where = " (no such repository there)" if gap.repository_missing else ""
         lines.append(
@@ -79,7 +86,8 @@ def audit_text(report: Report) -> list[str]:
     if again:
         lines += ["", f"To replicate them, push {plural(len(again), 'image')} to the source again:"]
         lines.extend(f"  {s} {r}: {_image(i.tags, i.digest)}" for s, r, i in again)
-    lines.extend(f"error: {e}" for e in report.errors)
+    if only_findings:
+        return lines
     with_gaps = len({(g.source, g.repository) for g in report.gaps})
     lines.append(
         f"{plural(report.repositories, 'source repository', 'source repositories')} checked: {with_gaps} with gaps, "

@@ -105,6 +105,7 @@ def stacks(
         if fmt not in ("table", "json"):
             raise click.UsageError("--json and --format are alternatives; give one")
         fmt = "json"
+    console.json_errors = fmt == "json"  # a failure answers on stdout too
     listed = manifest.load(directory).active(include_orphaned=include_orphaned)
     where = directory.as_posix()
     if fmt == "gitlab":

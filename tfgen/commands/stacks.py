@@ -117,7 +117,7 @@ def stacks(
             raise click.UsageError("--json and --format are alternatives; give one")
         fmt = "json"
     console.json_errors = fmt == "json"  # a failure answers on stdout too
-    listed = manifest.load(directory).active(include_orphaned=include_orphaned)
+    listed = manifest.load(directory, command="stacks").active(include_orphaned=include_orphaned)
     where = directory.as_posix()
     if fmt == "gitlab":
         options = ciformats.GitlabOptions(

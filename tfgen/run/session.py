@@ -124,7 +124,7 @@ def terraform_env(overlay: Mapping[str, str], ws: Workspace) -> dict[str, str]:
 def open_session(directory: Path, command: str, options: RunOptions) -> Iterator[Session]:
     """Everything a run needs, with the tree's directory lock held until the block ends."""
     root = directory.resolve()
-    tree = manifest.load(root)
+    tree = manifest.load(root, command=command, shown=directory)
     applied = options.applied_file.resolve() if options.applied_file else None
     ws = Workspace(root, applied)
     with DirLock(ws.lock_path, command):

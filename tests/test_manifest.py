@@ -164,7 +164,9 @@ def test_encode_and_parse_round_trip(tmp_path: Path) -> None:
 
 def test_a_missing_manifest_says_to_render_first(tmp_path: Path) -> None:
     assert manifest.read(tmp_path) is None
-    with pytest.raises(ManifestError, match="Render a tree first, e.g. `tfgen render tfgen.yaml"):
+    with pytest.raises(
+        ManifestError, match=r"Render a tree first, e\.g\. `tfgen render tfgen\.yaml"
+    ):
         manifest.load(tmp_path)
 
 

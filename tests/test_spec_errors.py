@@ -224,7 +224,9 @@ def test_bad_spec_writes_nothing(file: Path, header: Header, tmp_path: Path) -> 
     assert list(tmp_path.iterdir()) == []
     compiled = run_cli("compile", "--json", str(file))
     assert compiled.exit_code == 1
-    assert compiled.stdout == ""
+    # --json: a program reading stdout gets a JSON answer, never nothing (nor a half state)
+    answer = json.loads(compiled.stdout)
+    assert answer["exit_code"] == 1 and answer["error"]
 
 
 SUBPROCESS = [

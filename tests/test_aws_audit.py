@@ -69,28 +69,28 @@ def test_gaps_are_listed_with_what_to_push_again(aws: moto_server.MotoAws, spec:
     digests = _seed(aws)
     result = _audit(spec)
     assert result.exit_code == 2, result.output
-    out = result.output
+    out = result.stdout
     assert out.startswith(NOTICE)
     assert (
-        "build/us-east-1 team-a/app -> prod/eu-west-1 (222222222222): 1 of 2 image(s) missing\n"
+        "build/us-east-1 team-a/app -> prod/eu-west-1 (222222222222): 1 of 2 images missing\n"
         f"  v1 ({digests['v1']})\n" in out
     )
     assert (
-        "build/us-east-1 team-b/api -> staging/us-east-1 (333333333333): 1 of 1 image(s) missing "
+        "build/us-east-1 team-b/api -> staging/us-east-1 (333333333333): 1 of 1 image missing "
         "(no such repository there)" in out
     )
     assert "prod/us-east-1" not in out
     assert "tools/lint" not in out
-    assert "To replicate them, push these 2 image(s) to the source again:" in out
+    assert "To replicate them, push 2 images to the source again:" in out
     assert f"  build/us-east-1 team-a/app: v1 ({digests['v1']})" in out
-    assert "2 source repositories checked: 2 with gaps, 2 image(s) to push again" in out
+    assert "2 source repositories checked: 2 with gaps, 2 images to push again" in out
 
 
 def test_json_and_repository_prefix(aws: moto_server.MotoAws, spec: Path) -> None:
     digests = _seed(aws)
     result = _audit(spec, "--json", "--repository", "team-a/")
     assert result.exit_code == 2
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["notice"] == NOTICE
     assert data["repositories_checked"] == 1
     [gap] = data["gaps"]
@@ -106,7 +106,7 @@ def test_no_gaps_exit_zero(aws: moto_server.MotoAws, spec: Path) -> None:
         aws.push(PROD, region, "team-a/app", "v1", "app-1")
     result = _audit(spec)
     assert result.exit_code == 0, result.output
-    assert "1 source repositories checked: 0 with gaps, 0 image(s) to push again" in result.output
+    assert "1 source repository checked: 0 with gaps, 0 images to push again" in result.output
 
 
 def test_matching_destinations_follow_the_filters() -> None:

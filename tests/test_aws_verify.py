@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -62,7 +64,7 @@ def _state(spec: Path) -> DesiredState:
 
 def _verify(spec: Path, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(moto_server.tfgen_cli(), ["verify", str(spec), *args])
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout
 
 
 def _verdicts(spec: Path) -> dict[str, dict[str, object]]:
@@ -78,7 +80,7 @@ def test_nothing_applied_is_missing(aws: moto_server.MotoAws, spec: Path) -> Non
     assert "build/us-east-1 (111111111111): MISSING" in out
     assert "replication configuration: missing" in out
     assert "prod/us-east-1 (222222222222): MISSING" in out
-    assert "4 registries: 0 in sync, 0 drift, 4 missing, 0 error(s)" in out
+    assert "4 registries: 0 in sync, 0 drift, 4 missing, 0 errors" in out
 
 
 def test_applied_state_is_in_sync(aws: moto_server.MotoAws, spec: Path) -> None:
@@ -276,23 +278,105 @@ def test_missing_credentials_are_a_clear_error(
 ) -> None:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    code, out = _verify(spec)
-    assert code == 1
-    assert out.count("no AWS credentials were found; set AWS_PROFILE") == 1
-    assert "Traceback" not in out
+    result = CliRunner().invoke(moto_server.tfgen_cli(), ["verify", str(spec)])
+    assert result.exit_code == 1
+    assert result.stderr.count("no AWS credentials were found; set AWS_PROFILE") == 1
+    assert "Traceback" not in result.output
 
 
-def test_unreachable_endpoint_is_a_clear_error(
+def _closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (bound, then closed)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("command", ["verify", "audit"])
+def test_unreachable_aws_is_one_error_up_front_and_json_gets_an_error_object(
+    aws: moto_server.MotoAws, spec: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
+    started = time.monotonic()
+    result = CliRunner().invoke(moto_server.tfgen_cli(), [command, str(spec), "--jobs", "1"])
+    assert result.exit_code == 1
+    assert time.monotonic() - started < 20  # one check, not a wait per registry
+    (message,) = [line for line in result.stderr.splitlines() if " warning: " not in line]
+    assert message.startswith(
+        "error: checking the AWS credentials before reading anything: cannot reach AWS "
+        "(AWS_ENDPOINT_URL is http://127.0.0.1:"
+    )
+    assert result.stdout == ""
+    # --json: a program reading stdout gets an answer, not nothing
+    result = CliRunner().invoke(moto_server.tfgen_cli(), [command, str(spec), "--json"])
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)
+    assert error["exit_code"] == 1 and "cannot reach AWS" in error["error"]
+
+
+def test_lock_checks_aws_once_before_reading_organizations(
+    aws: moto_server.MotoAws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = tmp_path / "tfgen.yaml"
+    spec.write_text(
+        "version: 1\naccounts: {}\nreplication:\n"
+        "  - from: {organization: true, regions: [us-east-1]}\n"
+        "    to: [{organization: true, regions: [eu-west-1]}]\n"
+    )
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
+    result = CliRunner().invoke(moto_server.tfgen_cli(), ["lock", str(spec), "--timeout", "5"])
+    assert result.exit_code == 1
+    assert "checking the AWS credentials before reading anything: cannot reach AWS" in (
+        result.stderr
+    )
+
+
+def test_timeout_stops_the_reads_and_says_what_was_not_read(
     aws: moto_server.MotoAws, spec: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: nothing listens
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    code, out = _verify(spec, "--jobs", "1")
+    """Reads that hang (a registry that never answers) end at --timeout, each one named."""
+    import threading
+
+    from tfgen.aws import live
+
+    release = threading.Event()
+    real = live.read_registry
+
+    def hanging(sessions: object, account: str, region: str, **kw: object) -> object:
+        if account == "prod":
+            release.wait(60)
+        return real(sessions, account, region, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("tfgen.aws.verify.read_registry", hanging)
+    started = time.monotonic()
+    try:
+        code, out = _verify(spec, "--timeout", "2")
+    finally:
+        release.set()
+    assert time.monotonic() - started < 15
     assert code == 1
-    assert (
-        "assuming role arn:aws:iam::111111111111:role/tfgen for account 'build' (111111111111): "
-        "cannot reach AWS (AWS_ENDPOINT_URL is http://127.0.0.1:9)" in out
-    )
+    assert "prod/us-east-1 (222222222222): ERROR\n  not read: --timeout of 2 s reached first" in out
+    assert "build/us-east-1 (111111111111): MISSING" in out  # what answered is reported
+
+
+def test_progress_shows_on_a_terminal_only(aws: moto_server.MotoAws, spec: Path) -> None:
+    """On a terminal (FORCE_COLOR makes rich treat the pipe as one) stderr shows the reads'
+    progress; in a pipe, and with -q, nothing but the result."""
+    import subprocess
+    import sys
+
+    run = [sys.executable, "-m", "tfgen", "verify", str(spec)]
+    env = {**os.environ, "FORCE_COLOR": "1", "COLUMNS": "120"}
+    env.pop("NO_COLOR", None)
+    shown = subprocess.run(run, capture_output=True, text=True, env=env, check=False)
+    assert shown.returncode == 2, shown.stderr
+    assert "reading registries" in shown.stderr and "4/4" in shown.stderr
+    piped = subprocess.run(run, capture_output=True, text=True, check=False)
+    assert piped.returncode == 2 and "reading registries" not in piped.stderr
+    quiet = subprocess.run([*run[:3], "-q", *run[3:]], capture_output=True, text=True, env=env)
+    assert quiet.stderr == "" and "in sync" not in quiet.stdout
+    assert "MISSING" in quiet.stdout
 
 
 def test_canonical_statement_equivalences() -> None:

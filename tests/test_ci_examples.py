@@ -164,7 +164,9 @@ def test_github_matrices_come_from_tfgen_stacks(workflow: dict[str, Any], tmp_pa
         "apply-registry-policy": ("phase1", "phase1_has_stacks"),
         "apply-replication": ("phase2", "phase2_has_stacks"),
     }
-    entry_keys = set(ciformats.matrix_entry(manifest.load(out).ordered()[0]))
+    # the keys of a job of several stacks: those every job of any size has
+    listed = manifest.load(out).ordered()
+    entry_keys = set(ciformats.job_entry(listed[:2], "infra/ecr", "all", 1, 2))
     for name, (matrix, guard) in expected.items():
         job = jobs[name]
         assert job["strategy"]["matrix"] == f"${{{{ fromJSON(needs.stacks.outputs.{matrix}) }}}}"
@@ -187,6 +189,8 @@ def test_github_plan_job(workflow: dict[str, Any]) -> None:
     (plan,) = [c for c in tfgen_calls(runs(job)) if c[0] == "plan"]
     for flag in ("--markdown", "--json", "--detailed-exitcode", "--stacks"):
         assert flag in plan
+    assert plan[plan.index("--stacks") + 1] == "$STACKS"
+    assert job["env"]["STACKS"] == "${{ matrix.stacks }}"
     assert "|| [ $? -eq 2 ]" in runs(job)  # exit 2 (changes) is not a failure
     (upload,) = uses(job, "actions/upload-artifact")
     assert upload["if"] == "always()"
@@ -217,14 +221,18 @@ def test_github_apply_jobs(workflow: dict[str, Any], name: str) -> None:
     assert "APPLY" in creds["with"]["role-to-assume"]
     (download,) = uses(job, "actions/download-artifact")
     assert download["with"]["run-id"] == "${{ needs.find-plans.outputs.run-id }}"
-    assert download["with"]["name"] == "tfgen-plan-${{ matrix.slug }}"
+    # plan jobs and apply jobs group stacks differently: every plan job's artifact
+    assert download["with"]["pattern"] == "tfgen-plan-*"
+    assert download["with"]["merge-multiple"] is True
+    assert job["env"] == {"STACKS": "${{ matrix.stacks }}", "STACK_PATHS": "${{ matrix.paths }}"}
     order = [s.get("uses", s.get("run", "")) for s in steps(job)]
     download_at = next(i for i, s in enumerate(order) if "download-artifact" in s)
     init_at = next(i for i, s in enumerate(order) if "terraform -chdir" in s and " init" in s)
     apply_at = next(i for i, s in enumerate(order) if s.startswith("tfgen apply"))
     assert download_at < init_at < apply_at
     (apply,) = [c for c in tfgen_calls(runs(job)) if c[0] == "apply"]
-    assert "--auto-approve" in apply and "--stacks" in apply
+    assert "--auto-approve" in apply and apply[apply.index("--stacks") + 1] == "$STACKS"
+    assert 'for path in $STACK_PATHS; do\n  terraform -chdir="$TFGEN_DIR/$path" init' in runs(job)
     assert not [c for c in tfgen_calls(runs(job)) if c[0] == "plan"]  # never re-plans
 
 
@@ -331,14 +339,14 @@ def test_gitlab_generated_pipelines_resolve_against_the_templates(
             assert calls, f"{job['extends']} does not run tfgen {verb}"
             for call in calls:
                 check_tfgen_call(call)
-                assert "$TFGEN_STACK" in call
+                assert call[call.index("--stacks") + 1] == "$TFGEN_STACKS"
             if verb == "plan":
                 assert "--markdown" in calls[0] and "--detailed-exitcode" in calls[0]
                 assert child["stages"] == ["plan"]
             else:
                 assert "--auto-approve" in calls[0]
                 # the plan job name fetch-plan looks for is the one the plan pipeline gives
-                assert '--job "plan $TFGEN_STACK"' in script(template)
+                assert '--job "plan $TFGEN_JOB"' in script(template)
                 assert child["stages"] == ["registry-policy", "replication"]
                 assert job["stage"] == job["variables"]["TFGEN_STACK_KIND"]
 
@@ -358,7 +366,7 @@ def test_gitlab_plan_artifacts_and_note(
     artifacts = gitlab_jobs[".tfgen-plan"]["artifacts"]
     assert artifacts["when"] == "always"
     assert "$TFGEN_DIR/.tfgen/plans/" in artifacts["paths"]
-    assert "$TFGEN_STACK_DIR/.terraform.lock.hcl" in artifacts["paths"]
+    assert "$TFGEN_DIR/stacks/*/*/.terraform.lock.hcl" in artifacts["paths"]
     note = gitlab_jobs["tfgen-plan-note"]
     assert note["stage"] == ".post"
     assert note["rules"][0]["when"] == "always"
@@ -499,6 +507,63 @@ def test_helper_fetches_one_jobs_artifacts(
         tmp_path / "infra/ecr/.tfgen/plans/prod--registry-policy.tfplan"
     ).read_bytes() == b"plan"
     assert not (tmp_path.parent / "escape.txt").exists()
+
+
+# --- where tfgen is installed from --------------------------------------------------------------
+
+
+def _install_lines() -> list[tuple[str, str]]:
+    """(file, shell line) of every `pip install` in the pipelines' scripts."""
+    scripts = [
+        ("github-actions.yml", runs(job)) for job in load("github-actions.yml")["jobs"].values()
+    ]
+    for name in ("gitlab-ci.yml", "gitlab-tfgen-jobs.yml"):
+        scripts += [(name, script(job)) for job in load(name).values() if isinstance(job, dict)]
+    scripts.append(("gitlab-ci.yml", "\n".join(load("gitlab-ci.yml")["default"]["before_script"])))
+    return [
+        (name, line.strip())
+        for name, text in scripts
+        for line in text.splitlines()
+        if "pip install" in line
+    ]
+
+
+def test_no_default_tfgen_package_anyone_could_publish(
+    workflow: dict[str, Any], gitlab: dict[str, Any]
+) -> None:
+    # `tfgen` on PyPI is an unrelated project: the jobs hold the AWS roles and must never install
+    # it by default. The variable comes from the repository's or project's settings only.
+    assert workflow["env"]["TFGEN_PIP"] == "${{ vars.TFGEN_PIP }}"
+    assert gitlab["variables"]["TFGEN_PIP"]["value"] == ""
+    for name in ("github-actions.yml", "gitlab-ci.yml", "gitlab-tfgen-jobs.yml"):
+        assert not re.search(r"TFGEN_PIP:\s*['\"]?tfgen\b", (CI / name).read_text()), name
+    lines = _install_lines()
+    assert len(lines) >= 8
+    for name, line in lines:
+        assert '"${TFGEN_PIP:?' in line, f"{name}: {line}"
+
+
+@pytest.mark.parametrize(("name", "line"), sorted(set(_install_lines())))
+def test_an_install_step_fails_clearly_until_tfgen_pip_is_set(name: str, line: str) -> None:
+    fake_pip = 'pip() { echo "pip called: $*"; }\n'  # records the call instead of installing
+    env = {"PATH": "/usr/bin:/bin"}
+    unset = subprocess.run(
+        ["bash", "-c", fake_pip + line], capture_output=True, text=True, env=env, check=False
+    )
+    assert unset.returncode != 0
+    assert "pip called" not in unset.stdout
+    assert "TFGEN_PIP: is not set, set the" in unset.stderr and "never plain tfgen" in unset.stderr
+    ok = subprocess.run(
+        ["bash", "-c", fake_pip + line],
+        capture_output=True,
+        text=True,
+        env={**env, "TFGEN_PIP": "dist/tfgen-0.1.0-py3-none-any.whl"},
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip().endswith("install dist/tfgen-0.1.0-py3-none-any.whl") or (
+        "--quiet dist/tfgen-0.1.0-py3-none-any.whl" in ok.stdout
+    )
 
 
 # --- the vendors' schemas (check-jsonschema ships them; no network) -----------------------------

@@ -134,6 +134,8 @@ def test_an_empty_phase_is_listed_and_flagged(tmp_path: Path) -> None:
         "has_stacks": False,
         "count": 0,
         "matrix": {"include": []},
+        "job_count": 0,
+        "jobs": {"include": []},
     }
     assert phase2["has_stacks"] is True
     lines = ciformats.github_outputs(ciformats.stack_phases(stacks)).splitlines()
@@ -160,12 +162,93 @@ def test_github_outputs_are_one_line_each_and_parse(tmp_path: Path) -> None:
     assert set(outputs) == {
         f"{g}{suffix}"
         for g in ("phase1", "phase2", "all")
-        for suffix in ("", "_has_stacks", "_count")
+        for suffix in ("", "_has_stacks", "_count", "_jobs")
     }
-    assert json.loads(outputs["phase1"]) == phases["phases"][0]["matrix"]
-    assert json.loads(outputs["phase2"]) == phases["phases"][1]["matrix"]
-    assert json.loads(outputs["all"]) == phases["all"]["matrix"]
+    assert json.loads(outputs["phase1"]) == phases["phases"][0]["jobs"]
+    assert json.loads(outputs["phase2"]) == phases["phases"][1]["jobs"]
+    assert json.loads(outputs["all"]) == phases["all"]["jobs"]
     assert outputs["phase1_count"] == "3" and outputs["all_count"] == "6"
+    assert outputs["all_jobs"] == "6"  # few stacks: one job each, named after its stack
+    for job in phases["all"]["jobs"]["include"]:
+        assert job["job"] == job["stack"] == job["stacks"] and job["paths"] == job["path"]
+
+
+def _many(n: int) -> list[ManifestStack]:
+    """n accounts, each with a registry-policy stack and a replication stack."""
+    out = []
+    for i in range(n):
+        policy = stack(f"acct{i:03d}/registry-policy")
+        out += [policy, stack(f"acct{i:03d}/replication", depends_on=(policy.id,))]
+    return out
+
+
+def test_github_matrices_stay_under_256_jobs_each_phase_in_order() -> None:
+    """300 accounts: 300 stacks a phase, 600 in all. No matrix over GitHub's 256 jobs; every
+    stack in exactly one job of its own phase, in order; a job's stacks select with --stacks."""
+    from tfgen.run.selection import select, split_patterns
+
+    stacks = _many(300)
+    phases = ciformats.stack_phases(stacks, "infra/ecr")
+    outputs = dict(line.split("=", 1) for line in ciformats.github_outputs(phases).splitlines())
+    for group, ids in (
+        ("phase1", [s.id for s in stacks if s.phase == 1]),
+        ("phase2", [s.id for s in stacks if s.phase == 2]),
+        ("all", sorted((s for s in stacks), key=lambda s: (s.phase, s.id))),
+    ):
+        jobs = json.loads(outputs[group])["include"]
+        assert 0 < len(jobs) <= 256 and outputs[f"{group}_jobs"] == str(len(jobs))
+        assert outputs[f"{group}_count"] == str(len(ids))
+        listed = [i for j in jobs for i in j["stacks"].split(",")]
+        expected = [s if isinstance(s, str) else s.id for s in ids]
+        assert listed == sorted(expected, key=lambda i: (i.endswith("replication"), i))
+        assert len({j["slug"] for j in jobs}) == len(jobs)  # artifact names
+        for job in jobs:
+            chosen = select(stacks, split_patterns((job["stacks"],)))
+            assert [s.id for s in chosen] == job["stacks"].split(",")
+            assert job["paths"].split() == [s.path for s in chosen]
+            assert job["count"] == len(chosen)
+            if group != "all":  # a phase's job never mixes phases
+                assert {s.phase for s in chosen} == {int(group[-1])}
+
+
+def test_max_jobs_splits_evenly() -> None:
+    stacks = _many(5)  # 5 policy stacks
+    (phase1, _) = ciformats.stack_phases(stacks, ".", max_jobs=2)["phases"]
+    jobs = phase1["jobs"]["include"]
+    assert [j["count"] for j in jobs] == [3, 2]
+    assert [j["job"] for j in jobs] == ["registry-policy 1/2", "registry-policy 2/2"]
+    assert [j["slug"] for j in jobs] == ["registry-policy-001-of-002", "registry-policy-002-of-002"]
+    (phase1, _) = ciformats.stack_phases(stacks, ".", max_jobs=3)["phases"]
+    jobs = phase1["jobs"]["include"]
+    assert [(j["job"], j["count"]) for j in jobs] == [
+        ("registry-policy 1/3", 2),
+        ("registry-policy 2/3", 2),
+        ("registry-policy 3/3", 1),  # named as a share of the phase, like its siblings
+    ]
+
+
+def test_gitlab_plan_and_apply_pipelines_group_stacks_alike() -> None:
+    """The apply job fetches the plan job of the same name: both pipelines must group alike."""
+    stacks = _many(7)
+    plan = yaml.safe_load(
+        ciformats.gitlab_child_pipeline(
+            stacks, "infra/ecr", ciformats.GitlabOptions(stage="plan", max_jobs=3)
+        )
+    )
+    apply = yaml.safe_load(
+        ciformats.gitlab_child_pipeline(
+            stacks, "infra/ecr", ciformats.GitlabOptions(job_prefix="apply", max_jobs=3)
+        )
+    )
+    plan_jobs = {v["variables"]["TFGEN_JOB"]: v for k, v in plan.items() if k != "stages"}
+    apply_jobs = {v["variables"]["TFGEN_JOB"]: v for k, v in apply.items() if k != "stages"}
+    assert set(plan_jobs) == set(apply_jobs) and len(plan_jobs) == 6  # 3 per phase
+    for name, job in apply_jobs.items():
+        assert job["variables"]["TFGEN_STACKS"] == plan_jobs[name]["variables"]["TFGEN_STACKS"]
+        assert (
+            job["stage"]
+            == {"1": "registry-policy", "2": "replication"}[job["variables"]["TFGEN_PHASE"]]
+        )
 
 
 def test_directory_is_joined_cleanly() -> None:

@@ -21,6 +21,8 @@ EXAMPLES = ("hub-and-spoke", "mesh", "same-account-dr")
 
 CHAIN = """\
 version: 1
+defaults:
+  backend: {s3: {bucket: state-bucket, region: us-east-1}}
 accounts:
   a: {id: "100000000001"}
   b: {id: "100000000002"}
@@ -68,9 +70,9 @@ def test_hub_and_spoke_in_words() -> None:
     assert "build/us-west-2 lets" not in text
     assert text.splitlines()[:2] == [
         "ECR replication in examples/hub-and-spoke/tfgen.yaml",
-        "4 account(s), 6 registries involved; 1 source registry with 2 rule(s) and 5 "
-        "destination(s) (4 cross-account); 4 registry policies, 4 creation template(s), "
-        "0 warning(s).",
+        "4 accounts, 6 registries involved; 1 source registry with 2 rules and 5 "
+        "destinations (4 cross-account); 4 registry policies, 4 creation templates, "
+        "0 warnings.",
     ]
     assert "Warnings\nNone." in text
 
@@ -137,7 +139,7 @@ def test_warnings_are_shown_with_their_location() -> None:
     data = ex.to_json(expl, state.warnings)
     (item,) = data["warnings"]
     assert item["severity"] == "warning" and item["line"] and item["path"].startswith("replication")
-    assert "1 warning(s)" in ex.summary_line(expl)
+    assert "1 warning." in ex.summary_line(expl)
     assert f"- ⚠️ {warning}" in ex.to_markdown(expl)
 
 
@@ -191,26 +193,70 @@ def test_dot_structure(example: str) -> None:
     text = ex.to_dot(expl)
     assert text.startswith("digraph tfgen {\n  rankdir=LR;") and text.endswith("}\n")
     assert text.count("{") == text.count("}")
-    assert text.count("subgraph cluster_") == len({r.account for r in expl.registries})
-    edges = re.findall(r"^  (r\d+) -> (r\d+) \[label=\"[^\"]*\", style=(\w+)\];$", text, re.M)
-    pairs = [(e, d) for e in expl.edges for d in e.destinations]
-    assert [style for *_, style in edges] == [
-        "solid" if e.cross_account(d) else "dashed" for e, d in pairs
-    ]
+    # a cluster per account, and the legend's
+    assert text.count("subgraph cluster_a") == len({r.account for r in expl.registries})
+    assert "subgraph cluster_legend {" in text
+    assert "legend_rule -> legend_cross [style=solid];" in text
+    assert "legend_rule -> legend_same [style=dashed];" in text
+    # Each rule is one node holding its filters, between its source and its destinations: a
+    # label can only ever sit on the edges it belongs to.
+    labels = dict(re.findall(r'^  (rule\d+) \[label="([^"]*)", ', text, re.M))
+    into = re.findall(r"^  (r\d+) -> (rule\d+) \[arrowhead=none", text, re.M)
+    out = re.findall(r"^  (rule\d+) -> (r\d+) \[style=(\w+)\];$", text, re.M)
+    _, node_ids = ex._node_ids(expl)
+    assert len(labels) == len(into) == len(expl.edges)
+    for i, e in enumerate(expl.edges):
+        rule = f"rule{i}"
+        assert labels[rule] == (ex._edge_label(e.filters) if e.filters else "all repositories")
+        assert [s for s, r in into if r == rule] == [node_ids[e.source]]
+        assert [(d, style) for r, d, style in out if r == rule] == [
+            (node_ids[d], "solid" if e.cross_account(d) else "dashed") for d in e.destinations
+        ]
+    # no edge joins two registries directly: every one goes through its rule
+    edges = [line for line in text.splitlines() if " -> " in line and "legend" not in line]
+    assert len(edges) == len(into) + len(out)
+
+
+def test_the_committed_picture_is_the_current_drawing() -> None:
+    svg = (REPO / "docs" / "topology-hub-and-spoke.svg").read_text()
+    for node in ("rule0", "rule1", "legend_rule", "cluster_legend"):
+        assert f"<title>{node}</title>" in svg, f"regenerate it: {node} is missing"
+
+
+def _boxes(layout: dict[str, object], prefix: str) -> list[tuple[float, float, float, float]]:
+    """Bounding boxes (points) of the nodes whose name starts with `prefix`, from `dot -Tjson`."""
+    boxes = []
+    for node in layout.get("objects", []):  # type: ignore[union-attr]
+        if node.get("name", "").startswith(prefix) and "pos" in node:
+            x, y = (float(v) for v in node["pos"].split(","))
+            w, h = float(node["width"]) * 72, float(node["height"]) * 72
+            boxes.append((x - w / 2, y - h / 2, x + w / 2, y + h / 2))
+    return boxes
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_graphviz_accepts_the_dot_output(example: str) -> None:
+def test_graphviz_draws_it_with_no_label_on_another(example: str) -> None:
     result = subprocess.run(
-        ["dot", "-Tsvg"],
+        ["dot", "-Tjson"],
         input=ex.to_dot(explained(example)),
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "<svg" in result.stdout
+    layout = json.loads(result.stdout)
+    rules, registries = _boxes(layout, "rule"), _boxes(layout, "r")
+    assert rules and len(registries) > len(rules) - 1
+    for i, a in enumerate(rules):
+        assert not any(_overlap(a, b) for b in rules[i + 1 :]), "two rules' filters overlap"
+    # a rule's filters never sit on a registry (its node names start with r too: skip itself)
+    plain = [b for b in registries if b not in rules]
+    assert not any(_overlap(a, b) for a in rules for b in plain)
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -228,7 +274,7 @@ def test_markdown_has_words_tables_and_the_picture() -> None:
     assert "| europe/eu-west-1 | replication[1] europe-out | europe/, shared/ |" in md
     assert "<br>" in md  # several destinations in one cell
     assert "```mermaid\nflowchart LR\n" in md
-    assert "#### Warnings\n\nNone." in md
+    assert "#### Warnings\n\n" in md and "no backend for 3 accounts" in md
 
 
 def test_json_form() -> None:
@@ -272,7 +318,7 @@ def test_explain_command_on_an_invalid_spec(tmp_path: Path) -> None:
     bad.write_text(CHAIN.replace('"100000000003"', '"12"'))
     result = CliRunner().invoke(main_group, ["explain", str(bad)])
     assert result.exit_code == 1
-    assert f"{bad}:5" in result.stderr and "error" in result.stderr
+    assert f"{bad}:7" in result.stderr and "error" in result.stderr
     assert "Traceback" not in result.output
     result = CliRunner().invoke(main_group, ["explain", str(tmp_path / "missing.yaml")])
     assert result.exit_code == 1 and "Traceback" not in result.output

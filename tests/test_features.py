@@ -21,6 +21,7 @@ from tfgen.aws.import_templates import spec_template
 from tfgen.compile import compile_loaded
 from tfgen.render import render_files
 from tfgen.spec import SpecError, load_spec_text
+from tfgen.spec.issues import Severity
 
 PLUGINS = Path("/opt/tf-plugins")
 TERRAFORM = Path("/usr/local/bin/terraform")
@@ -186,7 +187,7 @@ def test_exclusion_filters_reach_the_compiled_state() -> None:
 def test_a_constraint_that_excludes_a_feature_is_refused_with_its_place() -> None:
     with pytest.raises(SpecError) as err:
         load_spec_text(_spec("    applied_for: [CREATE_ON_PUSH]\n", constraint="~> 5.61"))
-    (issue,) = err.value.issues
+    (issue,) = [i for i in err.value.issues if i.severity is Severity.ERROR]
     assert issue.where == "defaults.terraform.aws_provider_version"
     assert issue.line == 3
     assert "applied_for CREATE_ON_PUSH" in issue.message and ">= 6.28.0" in issue.message

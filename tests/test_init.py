@@ -46,9 +46,12 @@ def uncomment(text: str, first: str) -> str:
     return "\n".join(out + lines[i:])
 
 
-def test_the_starter_is_valid_and_quiet() -> None:
+def test_the_starter_is_valid_and_warns_only_that_it_has_no_backend() -> None:
     state = compile_loaded(load_spec_text(starter_text(), "tfgen.yaml"))
-    assert state.warnings == ()
+    # Its backend is there, commented: state must not stay in the committed tree.
+    (warning,) = state.warnings
+    assert warning.message.startswith("no backend for 2 accounts")
+    assert "\n  # backend:\n  #   s3:\n  #     bucket: " in starter_text()
     assert {r.label for r in state.registries} == {"build/us-east-1", "prod/us-east-1"}
 
 

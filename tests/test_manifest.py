@@ -164,7 +164,9 @@ def test_encode_and_parse_round_trip(tmp_path: Path) -> None:
 
 def test_a_missing_manifest_says_to_render_first(tmp_path: Path) -> None:
     assert manifest.read(tmp_path) is None
-    with pytest.raises(ManifestError, match="run `tfgen render SPEC --out"):
+    with pytest.raises(
+        ManifestError, match=r"Render a tree first, e\.g\. `tfgen render tfgen\.yaml"
+    ):
         manifest.load(tmp_path)
 
 
@@ -176,3 +178,44 @@ def test_a_manifest_that_is_a_link_is_not_followed(tmp_path: Path) -> None:
     (tree / MANIFEST).symlink_to(real)
     with pytest.raises(ManifestError, match="symbolic link"):
         manifest.read(tree)
+
+
+def _tree(root: Path) -> None:
+    root.mkdir(parents=True)
+    (root / MANIFEST).write_bytes(encode({}, [], "tests"))
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "destroy", "stacks"])
+def test_no_tree_here_names_the_one_rendered_below(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At the repository root with the tree in infra/ecr: point at infra/ecr, never suggest
+    rendering into the root."""
+    _tree(tmp_path / "infra" / "ecr")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main_group, [command])
+    assert result.exit_code == 1
+    assert f"the rendered tree is in infra/ecr: run `tfgen {command} infra/ecr`" in result.stderr
+    assert "--out ." not in result.stderr and "into" not in result.stderr
+
+
+def test_no_tree_anywhere_says_where_tfgen_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for hidden in (".git/x", ".terraform/y", "node_modules/z", "a/b/c/d/e"):  # skipped, too deep
+        _tree(tmp_path / hidden)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main_group, ["plan"])
+    assert result.exit_code == 1
+    assert "not found, nor in the directories below it (4 levels, hidden ones" in result.stderr
+    assert "`tfgen plan infra/ecr`" in result.stderr
+
+
+def test_several_trees_below_are_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _tree(tmp_path / "prod" / "ecr")
+    _tree(tmp_path / "dev")
+    _tree(tmp_path / "dev" / "inner")  # inside a tree: not a tree of its own
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main_group, ["stacks"])
+    assert result.exit_code == 1
+    assert "rendered trees below it: dev, prod/ecr. Name one: `tfgen stacks dev`" in result.stderr

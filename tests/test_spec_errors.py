@@ -8,7 +8,9 @@ Each corpus file starts with comment lines:
     # warn: <substring of the warning>        (good files; zero or more)
     # line: <N> | none                        (applies to the expect/warn above; inherited)
     # path: <spec path> | - (none) | any      (likewise)
-    # errors: <N>    /   # warnings: <N>      (exact count, optional)
+    # errors: <N>    /   # warnings: <N>      (exact count, optional; the warning of a spec
+                                              with several accounts and no backend counts only
+                                              where a `warn:` expects it)
     # absent: <text that must not be printed> (optional, repeatable)
     # xfail: <the known bug that makes this file fail>
 """
@@ -31,6 +33,7 @@ from click.testing import CliRunner, Result
 from tests import specgen
 from tfgen import limits
 from tfgen.cli import main_group
+from tfgen.words import plural
 
 SPECS = Path(__file__).resolve().parent / "specs"
 BAD = sorted((SPECS / "bad").glob("*.yaml"))
@@ -163,7 +166,7 @@ def assert_bad(file: Path, header: Header, stderr: str, exit_code: int) -> None:
     printed = [t for t in stderr.splitlines() if t.startswith(str(file)) and " error: " in t]
     if header.errors is not None:
         assert len(printed) == header.errors, stderr
-        assert f"{header.errors} error(s); nothing was written." in stderr
+        assert f"{plural(header.errors, 'error')}; nothing was written." in stderr
     for text in header.absent:
         assert text not in stderr
 
@@ -221,7 +224,9 @@ def test_bad_spec_writes_nothing(file: Path, header: Header, tmp_path: Path) -> 
     assert list(tmp_path.iterdir()) == []
     compiled = run_cli("compile", "--json", str(file))
     assert compiled.exit_code == 1
-    assert compiled.stdout == ""
+    # --json: a program reading stdout gets a JSON answer, never nothing (nor a half state)
+    answer = json.loads(compiled.stdout)
+    assert answer["exit_code"] == 1 and answer["error"]
 
 
 SUBPROCESS = [
@@ -400,6 +405,13 @@ def test_three_hundred_sources_share_one_packed_grant(tmp_path: Path) -> None:
 
 # ---- warnings: valid specs, exit 0 ----------------------------------------------------------
 
+# Most corpus specs have several accounts and no backend, which is not what they are about.
+NO_BACKEND = ": no backend for "
+
+
+def expects_no_backend(header: Header) -> bool:
+    return any(e.message.startswith("no backend") for e in header.expects)
+
 
 @pytest.mark.parametrize(("file", "header"), [_param(f) for f in GOOD])
 def test_warning_spec(file: Path, header: Header) -> None:
@@ -410,10 +422,11 @@ def test_warning_spec(file: Path, header: Header) -> None:
     for expect in header.expects:
         find_issue_line(result.stderr, str(file), "warning", expect)
     warnings = [t for t in result.stderr.splitlines() if " warning: " in t]
+    counted = [t for t in warnings if NO_BACKEND not in t or expects_no_backend(header)]
     if header.warnings is not None:
-        assert len(warnings) == header.warnings, result.stderr
-        if header.warnings:
-            assert f"{header.warnings} warning(s)" in result.stderr
+        assert len(counted) == header.warnings, result.stderr
+        if warnings:
+            assert plural(len(warnings), "warning") in result.stderr
     for text in header.absent:
         assert text not in result.stderr
     as_json = run_cli("validate", "--json", str(file))

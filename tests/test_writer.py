@@ -373,7 +373,7 @@ def test_out_dot_renders_into_the_current_directory(
     assert tree(here) == tree(reference)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "reference"]  # nothing beside
     code, err = render(str(MESH), "--out", ".")
-    assert code == 0 and "0 file(s) changed" in err
+    assert code == 0 and "0 files changed" in err
 
 
 def test_out_a_link_to_an_empty_directory(tmp_path: Path) -> None:

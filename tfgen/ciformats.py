@@ -22,6 +22,9 @@ import yaml
 from tfgen.manifest import PHASE_NAMES, ManifestError, ManifestStack
 
 STACKS_FORMAT_VERSION = 1
+# GitHub Actions: "A job matrix can generate a maximum of 256 jobs per workflow run." Above it,
+# stacks share jobs (each job runs `tfgen plan/apply --stacks a,b,c`), in the same phase order.
+MAX_JOBS = 256
 
 
 def _ordered(stacks: Iterable[ManifestStack]) -> list[ManifestStack]:
@@ -55,21 +58,71 @@ def matrix_entry(stack: ManifestStack, directory: str = ".") -> dict[str, Any]:
     }
 
 
-def _group(include: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"has_stacks": bool(include), "count": len(include), "matrix": {"include": include}}
+def chunks(stacks: Sequence[ManifestStack], max_jobs: int) -> list[list[ManifestStack]]:
+    """The stacks split into at most `max_jobs` runs of consecutive stacks, as even as can be:
+    one stack each while they fit."""
+    if len(stacks) <= max_jobs:
+        return [[s] for s in stacks]
+    size = -(-len(stacks) // max_jobs)
+    return [list(stacks[i : i + size]) for i in range(0, len(stacks), size)]
 
 
-def stack_phases(stacks: Iterable[ManifestStack], directory: str = ".") -> dict[str, Any]:
+def job_entry(
+    chunk: Sequence[ManifestStack], directory: str, group: str, index: int, total: int
+) -> dict[str, Any]:
+    """One CI job of `total` for a group: the stacks it runs (`stacks`, comma-separated, for
+    `--stacks`; `paths`, space-separated, relative to DIR), its name and a slug for artifact
+    names. While every stack has a job of its own, a job is named after its stack and carries
+    that stack's matrix entry too; once stacks share jobs, jobs are named `<group> i/total`."""
+    if len(chunk) == 1 and total == 0:
+        (only,) = chunk
+        head = {"job": only.id, "slug": only.slug}
+    else:
+        head = {"job": f"{group} {index}/{total}", "slug": f"{group}-{index:03d}-of-{total:03d}"}
+    entry: dict[str, Any] = {
+        **head,
+        "stacks": ",".join(s.id for s in chunk),
+        "paths": " ".join(s.path for s in chunk),
+        "count": len(chunk),
+    }
+    if len(chunk) == 1 and total == 0:
+        entry.update(matrix_entry(chunk[0], directory))
+    return entry
+
+
+def _jobs(stacks: Sequence[ManifestStack], directory: str, group: str, max_jobs: int) -> list[Any]:
+    split = chunks(stacks, max_jobs)
+    total = 0 if len(split) == len(stacks) else len(split)  # 0: a job per stack
+    return [job_entry(c, directory, group, i, total) for i, c in enumerate(split, 1)]
+
+
+def _group(
+    stacks: Sequence[ManifestStack], directory: str, name: str, max_jobs: int
+) -> dict[str, Any]:
+    jobs = _jobs(stacks, directory, name, max_jobs)
+    return {
+        "has_stacks": bool(stacks),
+        "count": len(stacks),
+        "matrix": {"include": [matrix_entry(s, directory) for s in stacks]},
+        "job_count": len(jobs),
+        "jobs": {"include": jobs},
+    }
+
+
+def stack_phases(
+    stacks: Iterable[ManifestStack], directory: str = ".", max_jobs: int = MAX_JOBS
+) -> dict[str, Any]:
     """`tfgen stacks --json`: one entry per phase (both phases always present, in order), each with
-    a `matrix` that GitHub Actions' `strategy.matrix` takes as is, and `has_stacks` to guard on:
-    GitHub fails a job whose matrix is empty. `all` holds every stack, for jobs that need no order
-    (plans)."""
+    a `matrix` (one entry per stack) and `jobs` (at most `max_jobs` entries, several stacks each
+    when there are more stacks than that), which GitHub Actions' `strategy.matrix` takes as is,
+    and `has_stacks` to guard on: GitHub fails a job whose matrix is empty. `all` holds every
+    stack, for jobs that need no order (plans)."""
     ordered = _ordered(stacks)
     phases = [
         {
             "phase": phase,
             "name": name,
-            **_group([matrix_entry(s, directory) for s in ordered if s.phase == phase]),
+            **_group([s for s in ordered if s.phase == phase], directory, name, max_jobs),
         }
         for phase, name in sorted(PHASE_NAMES.items())
     ]
@@ -77,8 +130,9 @@ def stack_phases(stacks: Iterable[ManifestStack], directory: str = ".") -> dict[
         "stacks_version": STACKS_FORMAT_VERSION,
         "directory": directory,
         "count": len(ordered),
+        "max_jobs": max_jobs,
         "phases": phases,
-        "all": _group([matrix_entry(s, directory) for s in ordered]),
+        "all": _group(ordered, directory, "all", max_jobs),
     }
 
 
@@ -88,14 +142,15 @@ def _compact(value: Any) -> str:
 
 def github_outputs(phases: Mapping[str, Any]) -> str:
     """`tfgen stacks --format github`: lines for `>> "$GITHUB_OUTPUT"`: per phase N, `phaseN`
-    (the matrix, compact JSON on one line), `phaseN_has_stacks` (`true`/`false`) and
-    `phaseN_count`; and `all`, `all_has_stacks`, `all_count` for every stack."""
+    (the jobs matrix, at most `max_jobs` entries, compact JSON on one line), `phaseN_has_stacks`
+    (`true`/`false`), `phaseN_count` (stacks) and `phaseN_jobs`; and the same for `all`."""
     groups = [(f"phase{p['phase']}", p) for p in phases["phases"]] + [("all", phases["all"])]
     lines = []
     for name, group in groups:
-        lines.append(f"{name}={_compact(group['matrix'])}")
+        lines.append(f"{name}={_compact(group['jobs'])}")
         lines.append(f"{name}_has_stacks={'true' if group['has_stacks'] else 'false'}")
         lines.append(f"{name}_count={group['count']}")
+        lines.append(f"{name}_jobs={group['job_count']}")
     return "\n".join(lines) + "\n"
 
 
@@ -110,6 +165,7 @@ class GitlabOptions:
     extends: str = ".tfgen-stack"  # the hidden job (from `includes`) that holds the script
     includes: tuple[str, ...] = ()  # local files the child pipeline includes
     stage: str | None = None  # one stage for every job (plans need no order); else one per phase
+    max_jobs: int = MAX_JOBS  # per phase; above it stacks share jobs (the same in every pipeline)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -126,11 +182,14 @@ def _dump(data: Any) -> str:
 def gitlab_child_pipeline(
     stacks: Iterable[ManifestStack], directory: str = ".", options: GitlabOptions | None = None
 ) -> str:
-    """A GitLab child pipeline (for `trigger: include: - artifact: ...`): one job per stack, each
-    `extends` the given hidden job and gets the stack in `TFGEN_*` variables. Stages are the
-    phases, so every registry-policy job finishes before any replication job starts (no job has
-    `needs`, which would bypass stage order). GitLab refuses an empty pipeline, so without stacks
-    the pipeline has one job that says so."""
+    """A GitLab child pipeline (for `trigger: include: - artifact: ...`): one job per stack (or,
+    above `max_jobs` stacks in a phase, per run of stacks), each `extends` the given hidden job
+    and gets its stacks in `TFGEN_STACKS` (for `--stacks`), `TFGEN_STACK_PATHS`, `TFGEN_JOB`;
+    a one-stack job also gets the stack's own `TFGEN_STACK`, `TFGEN_ACCOUNT_ID`, ... Jobs are
+    split per phase the same way whatever the stage, so a plan job and an apply job of the same
+    stacks have the same `TFGEN_JOB`. Stages are the phases, so every registry-policy job finishes
+    before any replication job starts (no job has `needs`, which would bypass stage order).
+    GitLab refuses an empty pipeline, so without stacks the pipeline has one job that says so."""
     opts = options or GitlabOptions()
     ordered = _ordered(stacks)
     stages = [opts.stage] if opts.stage else [PHASE_NAMES[p] for p in sorted(PHASE_NAMES)]
@@ -138,23 +197,33 @@ def gitlab_child_pipeline(
     if opts.includes:
         doc["include"] = [{"local": path} for path in opts.includes]
     doc["stages"] = stages
-    for s in ordered:
-        doc[f"{opts.job_prefix} {s.id}"] = {
-            "extends": opts.extends,
-            "stage": opts.stage or PHASE_NAMES[s.phase],
-            "variables": {
+    for phase, name in sorted(PHASE_NAMES.items()):
+        for job in _jobs([s for s in ordered if s.phase == phase], directory, name, opts.max_jobs):
+            variables = {
                 "TFGEN_DIR": directory,
-                "TFGEN_STACK": s.id,
-                "TFGEN_STACK_SLUG": s.slug,
-                "TFGEN_STACK_PATH": s.path,
-                "TFGEN_STACK_DIR": _join(directory, s.path),
-                "TFGEN_STACK_KIND": s.kind,
-                "TFGEN_PHASE": str(s.phase),
-                "TFGEN_ACCOUNT": s.account,
-                "TFGEN_ACCOUNT_ID": s.account_id,
-                "TFGEN_DEPENDS_ON": ",".join(s.depends_on),
-            },
-        }
+                "TFGEN_JOB": job["job"],
+                "TFGEN_JOB_SLUG": job["slug"],
+                "TFGEN_STACKS": job["stacks"],
+                "TFGEN_STACK_PATHS": job["paths"],
+                "TFGEN_PHASE": str(phase),
+            }
+            if "stack" in job:  # a job of its own: the stack's own variables too
+                s = next(x for x in ordered if x.id == job["stack"])
+                variables |= {
+                    "TFGEN_STACK": s.id,
+                    "TFGEN_STACK_SLUG": s.slug,
+                    "TFGEN_STACK_PATH": s.path,
+                    "TFGEN_STACK_DIR": _join(directory, s.path),
+                    "TFGEN_STACK_KIND": s.kind,
+                    "TFGEN_ACCOUNT": s.account,
+                    "TFGEN_ACCOUNT_ID": s.account_id,
+                    "TFGEN_DEPENDS_ON": ",".join(s.depends_on),
+                }
+            doc[f"{opts.job_prefix} {job['job']}"] = {
+                "extends": opts.extends,
+                "stage": opts.stage or name,
+                "variables": variables,
+            }
     if not ordered:
         doc[f"{opts.job_prefix} (no stacks)"] = {
             "stage": stages[0],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import json
 import sys
 import tempfile
 import traceback
@@ -21,6 +22,7 @@ import click
 from tfgen import __version__, console
 from tfgen.errors import TfgenError
 from tfgen.exitcodes import ExitCode
+from tfgen.words import plural
 
 # name → (module, attribute) of every command; the group's help lists them in this order's sort.
 COMMANDS = {
@@ -64,6 +66,11 @@ def _fail(code: ExitCode, message: str | None = None) -> NoReturn:
 def _report(exc: TfgenError) -> None:
     from tfgen.spec.issues import Severity, SpecError
 
+    if console.json_errors:  # the command was asked for --json: stdout gets an answer too
+        error: dict[str, object] = {"error": str(exc), "exit_code": int(ExitCode.ERROR)}
+        if isinstance(exc, SpecError):
+            error["issues"] = [i.to_json() for i in exc.issues]
+        sys.stdout.write(json.dumps(error, indent=2) + "\n")
     if not isinstance(exc, SpecError):
         console.error(f"error: {exc}")
         return
@@ -73,7 +80,7 @@ def _report(exc: TfgenError) -> None:
         else:
             console.warning(issue.format())
     errors = sum(1 for i in exc.issues if i.severity is Severity.ERROR)
-    console.error(f"{errors} error(s); nothing was written.")
+    console.error(f"{plural(errors, 'error')}; nothing was written.")
 
 
 def _crash() -> NoReturn:

@@ -32,15 +32,19 @@ if TYPE_CHECKING:
 
 PIPE_WIDTH = 120  # tables written to a file or a CI log: wider than rich's 80 columns
 verbosity = 0  # -1 quiet, 0 normal, 1+ verbose
+# Set by a command run with --json: its failure is printed as a JSON object on stdout too, so a
+# program reading stdout gets an answer (tfgen.cli's error handler).
+json_errors = False
 _color = True
 _consoles: dict[str, Any] = {}
 
 
 def configure(*, no_color: bool = False, quiet: bool = False, verbose: int = 0) -> None:
     """Set colour and verbosity for every console, from the global options."""
-    global verbosity, _color
+    global verbosity, _color, json_errors
     _color = not (no_color or os.environ.get("NO_COLOR"))
     verbosity = -1 if quiet else verbose
+    json_errors = False
     _consoles.clear()
 
 

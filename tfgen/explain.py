@@ -20,6 +20,7 @@ from rich.text import Text
 from tfgen import escape
 from tfgen.grants import denials
 from tfgen.state import GRANT_ACTIONS, CreationTemplate, DesiredState
+from tfgen.words import plural
 
 FORMATS = ("text", "markdown", "mermaid", "dot")
 _MAX_LABEL_FILTERS = 3
@@ -343,11 +344,14 @@ def summary_line(expl: Explanation) -> str:
     cross = sum(1 for e in expl.edges for d in e.destinations if e.cross_account(d))
     dests = sum(len(e.destinations) for e in expl.edges)
     return (
-        f"{len(expl.accounts)} account(s), {len(expl.registries)} registries involved; "
-        f"{len(expl.sources)} source registr{'y' if len(expl.sources) == 1 else 'ies'} with "
-        f"{len(expl.edges)} rule(s) and {dests} destination(s) ({cross} cross-account); "
-        f"{len(expl.grants)} registry polic{'y' if len(expl.grants) == 1 else 'ies'}, "
-        f"{len(expl.templates)} creation template(s), {len(expl.warnings)} warning(s)."
+        f"{plural(len(expl.accounts), 'account')}, "
+        f"{plural(len(expl.registries), 'registry')} involved; "
+        f"{plural(len(expl.sources), 'source registry', 'source registries')} with "
+        f"{plural(len(expl.edges), 'rule')} and {plural(dests, 'destination')} "
+        f"({cross} cross-account); "
+        f"{plural(len(expl.grants), 'registry policy', 'registry policies')}, "
+        f"{plural(len(expl.templates), 'creation template')}, "
+        f"{plural(len(expl.warnings), 'warning')}."
     )
 
 
@@ -572,17 +576,26 @@ def _dot_string(value: str) -> str:
     return escape.dot(value)
 
 
+# Graphviz places an edge's label wherever it fits, which drew filters beside the wrong edge and
+# on top of each other: each rule is a node of its own instead, between its source and its
+# destinations, so its filters sit on exactly the edges they belong to.
+_DOT_HEAD = (
+    "digraph tfgen {",
+    "  rankdir=LR; nodesep=0.35; ranksep=0.5; newrank=true;",
+    '  graph [fontname="Helvetica", fontsize=11];',
+    '  node [shape=box, style="rounded,filled", fillcolor="#f5f7fa", fontname="Helvetica"];',
+    '  edge [fontname="Helvetica", fontsize=10];',
+)
+_RULE_NODE = 'shape=box, style="rounded", color="#8899aa", fontsize=9, margin="0.08,0.03"'
+_RULE_EDGE = 'arrowhead=none, color="#8899aa"'
+
+
 def to_dot(expl: Explanation) -> str:
-    """Graphviz: a cluster per account, a node per registry, solid cross-account edges and dashed
-    same-account edges, labelled with the filters. `dot -Tsvg` draws it."""
+    """Graphviz: a cluster per account, a node per registry, and per replication rule a small
+    node with its filters, joined to its source and to each destination: solid edges cross
+    accounts, dashed ones stay in one. A legend says so. `dot -Tsvg` draws it."""
     account_ids, node_ids = _node_ids(expl)
-    lines = [
-        "digraph tfgen {",
-        "  rankdir=LR;",
-        '  graph [fontname="Helvetica", fontsize=11];',
-        '  node [shape=box, style="rounded,filled", fillcolor="#f5f7fa", fontname="Helvetica"];',
-        '  edge [fontname="Helvetica", fontsize=10];',
-    ]
+    lines = list(_DOT_HEAD)
     for account, aid in account_ids.items():
         lines.append(f"  subgraph cluster_{aid} {{")
         lines.append(f"    label={_dot_string(_account_title(expl, account))};")
@@ -593,13 +606,35 @@ def to_dot(expl: Explanation) -> str:
             if r.account == account
         ]
         lines.append("  }")
-    for e in expl.edges:
-        label = _dot_string(_edge_label(e.filters))
+    for i, e in enumerate(expl.edges):
+        rule = f"rule{i}"
+        label = _dot_string(_edge_label(e.filters) if e.filters else "all repositories")
+        lines.append(f"  {rule} [label={label}, {_RULE_NODE}];")
+        lines.append(f"  {node_ids[e.source]} -> {rule} [{_RULE_EDGE}];")
         for d in e.destinations:
             style = "solid" if e.cross_account(d) else "dashed"
-            lines.append(f"  {node_ids[e.source]} -> {node_ids[d]} [label={label}, style={style}];")
+            lines.append(f"  {rule} -> {node_ids[d]} [style={style}];")
+    if expl.edges:
+        lines += _dot_legend()
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _dot_legend() -> list[str]:
+    """A rule in miniature, drawn with the same styles: what the nodes and edges mean."""
+    plain = 'shape=plaintext, style="", fontsize=9'
+    return [
+        "  subgraph cluster_legend {",
+        '    label="legend"; style="rounded"; color="#cccccc"; fontsize=9;',
+        f'    legend_source [label="source registry", {plain}];',
+        f'    legend_rule [label="a rule\'s filters", {_RULE_NODE}];',
+        f'    legend_cross [label="another account\'s registry\\l(solid: needs a grant)\\l", {plain}];',
+        f'    legend_same [label="a registry of the same account\\l(dashed)\\l", {plain}];',
+        f"    legend_source -> legend_rule [{_RULE_EDGE}];",
+        "    legend_rule -> legend_cross [style=solid];",
+        "    legend_rule -> legend_same [style=dashed];",
+        "  }",
+    ]
 
 
 # --- JSON -----------------------------------------------------------------------------------------

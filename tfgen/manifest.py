@@ -162,14 +162,58 @@ def read(root: Path) -> Manifest | None:
     return parse(data, root)
 
 
-def load(root: Path) -> Manifest:
-    """The manifest of the tree at `root`; an error saying to render first when there is none."""
+def load(root: Path, *, command: str = "plan", shown: Path | None = None) -> Manifest:
+    """The manifest of the tree at `root`; when there is none, an error that says where the
+    rendered tree is (`tfgen <command> infra/ecr`), or where tfgen looked for one. `shown` is
+    `root` as the user wrote it, for the messages."""
     manifest = read(root)
     if manifest is None:
-        raise ManifestError(
-            f"{root / MANIFEST} not found: run `tfgen render SPEC --out {root}` first"
-        )
+        raise ManifestError(missing(root, command, shown or root))
     return manifest
+
+
+# Where `missing` looks for a rendered tree: this deep below the directory given, past nothing
+# hidden (.git, .terraform, .tfgen, .venv) and no node_modules, and no further than this many
+# directories, so a command run in a home directory answers at once.
+FIND_DEPTH = 4
+_FIND_LIMIT = 5_000
+
+
+def find_trees(start: Path) -> list[Path]:
+    """The rendered trees (directories holding a manifest) below `start`, nearest first."""
+    found: list[Path] = []
+    seen = 0
+    for top, dirs, files in os.walk(start):  # never follows a link to a directory
+        depth = len(Path(top).relative_to(start).parts)
+        if MANIFEST in files and Path(top) != start:
+            found.append(Path(top))
+            dirs.clear()  # a tree holds no other tree
+            continue
+        seen += len(dirs)
+        if depth >= FIND_DEPTH or seen > _FIND_LIMIT:
+            dirs.clear()
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
+    return sorted(found, key=lambda p: (len(p.parts), p))
+
+
+def missing(root: Path, command: str, shown: Path) -> str:
+    """What to say when `root` holds no manifest: the tree found below it, or where tfgen looked."""
+    here = f"{shown / MANIFEST} not found"
+    try:
+        trees = find_trees(root) if root.is_dir() else []
+    except OSError:
+        trees = []
+    below = [(shown / t.relative_to(root)).as_posix() for t in trees]
+    if len(below) == 1:
+        return f"{here}; the rendered tree is in {below[0]}: run `tfgen {command} {below[0]}`"
+    if below:
+        listed = ", ".join(below[:5]) + (f" and {len(below) - 5} more" if len(below) > 5 else "")
+        return f"{here}; rendered trees below it: {listed}. Name one: `tfgen {command} {below[0]}`"
+    return (
+        f"{here}, nor in the directories below it ({FIND_DEPTH} levels, hidden ones and "
+        "node_modules left out). Render a tree first, e.g. `tfgen render tfgen.yaml --out "
+        f"infra/ecr`, then `tfgen {command} infra/ecr`; or give the directory you rendered into"
+    )
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

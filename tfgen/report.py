@@ -31,6 +31,7 @@ from tfgen.run.model import (
     TemplateDelta,
 )
 from tfgen.run.summary import as_dict
+from tfgen.words import plural
 
 REPORT_VERSION = 1
 # GitHub rejects comments over 65,536 characters; stay well clear of it.
@@ -41,6 +42,7 @@ _PER_STACK_OUTPUT = 6_000
 _STYLE = {
     Status.OK: "green",
     Status.FAILED: "bold red",
+    Status.BLOCKED: "yellow",
     Status.SKIPPED: "yellow",
     Status.BLOCKED: "bold yellow",
     Status.INTERRUPTED: "bold magenta",
@@ -172,6 +174,24 @@ def ecr_brief(summary: PlanSummary | None) -> str:
     return ", ".join(parts)
 
 
+def tally(results: Sequence[StackResult]) -> dict[Status, int]:
+    """How many stacks ended each way, every status present, in Status order."""
+    counted = {s: 0 for s in Status}
+    for r in results:
+        counted[r.status] += 1
+    return counted
+
+
+def tally_text(results: Sequence[StackResult]) -> str:
+    """`3 ok, 1 failed, 2 interrupted, 4 cancelled`: ok and failed always, the other statuses
+    when any stack has them. The live view, the table, the Markdown comment and the interrupt
+    notice all say this, so their words and counts agree with each other and the JSON totals."""
+    counted = tally(results)
+    return ", ".join(
+        f"{n} {s.value}" for s, n in counted.items() if n or s in (Status.OK, Status.FAILED)
+    )
+
+
 def _note(result: StackResult) -> str:
     if result.status is Status.OK:
         if result.action in ("plan", "destroy-plan"):
@@ -187,8 +207,16 @@ class LiveProgress:
     """A listener for the scheduler's events. On a terminal: a live view of running stacks and
     counts. Elsewhere (CI logs): one line per finished stack, never interleaved output."""
 
-    def __init__(self, console: Console, stacks: Sequence[ManifestStack], action: str) -> None:
+    def __init__(
+        self,
+        console: Console,
+        stacks: Sequence[ManifestStack],
+        action: str,
+        *,
+        quiet: bool = False,
+    ) -> None:
         self.console = console
+        self.quiet = quiet  # -q: nothing at all
         self.total = len(stacks)
         self.action = action
         self._lock = threading.Lock()
@@ -198,7 +226,7 @@ class LiveProgress:
         self._start = time.monotonic()
 
     def __enter__(self) -> LiveProgress:
-        if self.console.is_terminal:
+        if self.console.is_terminal and not self.quiet:
             self._live = Live(
                 get_renderable=self._render, console=self.console, refresh_per_second=8
             )
@@ -226,7 +254,7 @@ class LiveProgress:
                 return
             self._done.append(result)
             n = len(self._done)
-        if self._live is None:
+        if self._live is None and not self.quiet:
             note = _note(result)
             self.console.print(
                 f"[{n}/{self.total}] {result.stack.id}: {result.status.value}"
@@ -241,10 +269,9 @@ class LiveProgress:
             running = dict(self._running)
             done = list(self._done)
         now = time.monotonic()
-        failed = sum(1 for r in done if not r)
         head = Text(
-            f"tfgen {self.action}: {len(done)}/{self.total} done, {len(running)} running, "
-            f"{failed} failed, {now - self._start:.0f}s"
+            f"tfgen {self.action}: {len(done)}/{self.total} done, {len(running)} running: "
+            f"{tally_text(done)}; {now - self._start:.0f}s"
         )
         table = Table(show_header=False, box=None, pad_edge=False)
         for stack_id, (step, since) in sorted(running.items()):
@@ -269,29 +296,55 @@ def print_table(console: Console, results: Sequence[StackResult], info: RunInfo)
             cells.append(ecr_brief(r.summary))
         table.add_row(*cells, f"{r.duration:.1f}s", _note(r))
     console.print(table)
-    for r in results:
-        if r.status in (Status.FAILED, Status.INTERRUPTED):
-            console.print(
-                error_text(r), style=_STYLE[r.status], highlight=False, markup=False, soft_wrap=True
-            )
     totals = _totals(results)
     console.print(
-        f"{totals['ok']} ok, {totals['failed']} failed, {totals['blocked']} blocked, "
-        f"{totals['skipped']} skipped, "
-        f"{totals['cancelled'] + totals['interrupted']} interrupted; "
+        f"{plural(len(results), 'stack')}: {tally_text(results)}; "
         f"{totals['with_changes']} with changes; {info.duration:.1f}s wall time",
         highlight=False,
         soft_wrap=True,
     )
 
 
-def error_text(r: StackResult) -> str:
-    """Every error names the stack, the command and the log file, and a hint when we know one."""
-    text = f"error: stack {r.stack.id}: {r.reason}"
+def print_errors(console: Console, results: Sequence[StackResult]) -> None:
+    """Each failure once: stacks that failed alike (same reason and hint) share one block, and
+    a run that stopped early says why once, with how many stacks it did not start."""
+    groups: dict[tuple[Status, str, str], list[StackResult]] = {}
+    for r in results:
+        if r.status in (Status.FAILED, Status.INTERRUPTED):
+            groups.setdefault((r.status, r.reason, r.hint), []).append(r)
+    for (status, _, _), alike in groups.items():
+        text = error_text(alike[0], alike)
+        console.print(text, style=_STYLE[status], highlight=False, markup=False, soft_wrap=True)
+    skipped = [r for r in results if r.status is Status.SKIPPED]
+    if skipped:
+        console.print(
+            f"stopped early: {skipped[0].reason.removeprefix('not started: ')}; "
+            f"{plural(len(skipped), 'stack')} not started. Fix the cause above and run again.",
+            style="bold red",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+_SHOWN_IDS = 5
+
+
+def error_text(r: StackResult, alike: Sequence[StackResult] = ()) -> str:
+    """Every error names the stack, the command and the log file, and a hint when we know one.
+    With `alike` (stacks that failed the same way, `r` first), one block names them all."""
+    many = len(alike) > 1
+    if many:
+        ids = ", ".join(a.stack.id for a in alike[:_SHOWN_IDS])
+        more = f" and {len(alike) - _SHOWN_IDS} more" if len(alike) > _SHOWN_IDS else ""
+        text = f"error: {len(alike)} stacks {r.status.value} alike: {r.reason}"
+        text += f"\n  stacks: {ids}{more}"
+    else:
+        text = f"error: stack {r.stack.id}: {r.reason}"
     if r.failed_command:
-        text += f"\n  command: {r.failed_command}"
+        text += f"\n  command: {r.failed_command}" + (f" (in {r.stack.id})" if many else "")
     if r.log is not None:
-        text += f"\n  log: {r.log}"
+        text += f"\n  logs: {r.log.parent}/" if many else f"\n  log: {r.log}"
     if r.hint:
         text += f"\n  hint: {r.hint}"
     return text
@@ -316,11 +369,10 @@ def print_pending(console: Console, results: Sequence[StackResult], verb: str) -
 
 
 def _totals(results: Sequence[StackResult]) -> dict[str, int]:
-    totals = {s.value: 0 for s in Status}
+    totals = {s.value: n for s, n in tally(results).items()}
     totals.update({"stacks": len(results), "with_changes": 0, "add": 0, "change": 0})
     totals["destroy"] = totals["import"] = 0
     for r in results:
-        totals[r.status.value] += 1
         totals["with_changes"] += r.changes
         if r.summary is not None and r.changes:
             totals["add"] += r.summary.add
@@ -347,6 +399,7 @@ def _stack_dict(r: StackResult) -> dict[str, Any]:
         "changes": r.changes,
         "reason": r.reason or None,
         "hint": r.hint or None,
+        "cause": r.cause or None,
         "failed_command": r.failed_command or None,
         "log": str(r.log) if r.log else None,
         "started_at": _iso(r.started) if r.started else None,
@@ -445,9 +498,8 @@ def markdown(
     head = [
         f"### tfgen {info.command}: {overall(results, info.interrupted)} (exit {code})",
         "",
-        f"{totals['stacks']} stacks: {totals['ok']} ok, {totals['failed']} failed, "
-        f"{totals['blocked']} blocked, {totals['skipped']} skipped, {totals['interrupted'] + totals['cancelled']} "
-        f"interrupted; {totals['with_changes']} with changes "
+        f"{plural(totals['stacks'], 'stack')}: {tally_text(results)}; "
+        f"{totals['with_changes']} with changes "
         f"(+{totals['add']} ~{totals['change']} -{totals['destroy']}). "
         f"Terraform {md(info.terraform_version)}, {info.duration:.0f}s.",
         "",
@@ -458,7 +510,10 @@ def markdown(
     )
     quiet = len(results) - len(shown)
     if quiet:
-        head.append(f"{quiet} stacks have no changes and are not listed.\n")
+        head.append(
+            f"{plural(quiet, 'stack')} {'has' if quiet == 1 else 'have'} no changes and "
+            f"{'is' if quiet == 1 else 'are'} not listed.\n"
+        )
     pointer = (
         md(full_report)
         if full_report
@@ -497,15 +552,21 @@ def publish(
     info: RunInfo,
     files: ReportFiles,
     interrupt_signal: str = "",
+    *,
+    errors: Console | None = None,
+    table: bool = True,
 ) -> ExitCode:
-    """The table, the interrupt notice and the report files; returns the run's exit code."""
+    """The table (on `console`, unless not `table`), the errors and the interrupt notice (on
+    `errors`, default `console`) and the report files; returns the run's exit code."""
     code = exit_code(results, detailed=info.detailed_exitcode, interrupted=info.interrupted)
-    print_table(console, results, info)
+    if table:
+        print_table(console, results, info)
+    errors = errors or console
+    print_errors(errors, results)
     if info.interrupted:
-        done = sum(1 for r in results if r.status in (Status.OK, Status.FAILED))
-        console.print(
-            f"interrupted ({interrupt_signal}): {done} of {len(results)} stacks "
-            "finished; running terraform processes were told to stop and release their locks",
+        errors.print(
+            f"interrupted ({interrupt_signal}): {tally_text(results)}; running terraform "
+            "processes were told to stop and release their locks",
             style="bold magenta",
             highlight=False,
             soft_wrap=True,

@@ -17,7 +17,7 @@ from typing import Any
 
 from tfgen.aws import canonical
 from tfgen.aws.live import read_registry
-from tfgen.aws.parallel import DEFAULT_JOBS, run_all
+from tfgen.aws.parallel import DEFAULT_JOBS, Reads, run_all
 from tfgen.aws.sessions import Sessions
 from tfgen.constants import GRANT_SID_PATTERN
 from tfgen.errors import TfgenError
@@ -73,7 +73,7 @@ def check(
         sessions.preflight()
     except TfgenError as exc:
         return Adoption(unread=(str(exc),))
-    found = run_all(lambda r: _dropped(sessions, r), targets, jobs)
+    found = run_all(lambda r: _dropped(sessions, r), targets, Reads(jobs))
     dropped = tuple(d for d in found if isinstance(d, Dropped) and d.statements)
     unread = tuple(str(e) for e in found if isinstance(e, TfgenError))
     return Adoption(dropped, sum(1 for d in found if isinstance(d, Dropped)), unread)

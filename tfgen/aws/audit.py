@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tfgen.aws.errors import error_code, explain
-from tfgen.aws.parallel import run_all
+from tfgen.aws.parallel import Reads, run_all
 from tfgen.aws.sessions import Sessions
 from tfgen.errors import TfgenError
 from tfgen.state import DesiredState, Destination, RegistryState
@@ -102,9 +102,9 @@ def matching_destinations(registry: RegistryState, repository: str) -> tuple[Des
     return tuple(out)
 
 
-def audit(state: DesiredState, sessions: Sessions, prefix: str | None, jobs: int) -> Report:
+def audit(state: DesiredState, sessions: Sessions, prefix: str | None, reads: Reads) -> Report:
     sources = [r for r in state.registries if r.rules]
-    listed = run_all(lambda r: _repositories(sessions, r), sources, jobs)
+    listed = run_all(lambda r: _repositories(sessions, r), sources, reads, "source registries")
     tasks: list[_Task] = []
     errors: list[str] = []
     for registry, names in zip(sources, listed, strict=True):
@@ -118,7 +118,7 @@ def audit(state: DesiredState, sessions: Sessions, prefix: str | None, jobs: int
             if destinations:
                 tasks.append(_Task(registry, name, destinations))
     gaps: list[Gap] = []
-    for result in run_all(lambda t: _gaps(sessions, t), tasks, jobs):
+    for result in run_all(lambda t: _gaps(sessions, t), tasks, reads, "repositories"):
         if isinstance(result, TfgenError):
             errors.append(str(result))
         else:

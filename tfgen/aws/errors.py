@@ -35,6 +35,12 @@ _DENIED = {
 _UNSUPPORTED = {"UnknownOperationException", "InvalidAction", "NotImplemented", "500", "501"}
 
 
+NO_CREDENTIALS = (
+    "no AWS credentials were found; set AWS_PROFILE or pass --profile, or export "
+    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+)
+
+
 class AwsError(TfgenError):
     """AWS refused a call or could not be reached; the message names the account and role."""
 
@@ -54,10 +60,7 @@ def explain(exc: Exception, doing: str) -> AwsError:
     """An AwsError for `exc`; `doing` says what was attempted, e.g. "reading prod/us-east-1 (...)"."""
     code = error_code(exc)
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
-        reason = (
-            "no AWS credentials were found; set AWS_PROFILE or pass --profile, or export "
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-        )
+        reason = NO_CREDENTIALS
     elif isinstance(exc, ProfileNotFound):
         reason = f"{exc}; list the profiles with 'aws configure list-profiles'"
     elif isinstance(exc, (TokenRetrievalError, SSOTokenLoadError, UnauthorizedSSOTokenError)):
@@ -87,4 +90,4 @@ def _message(exc: Exception) -> str:
     return str(exc)
 
 
-__all__ = ["AwsError", "error_code", "explain", "is_unsupported"]
+__all__ = ["NO_CREDENTIALS", "AwsError", "error_code", "explain", "is_unsupported"]

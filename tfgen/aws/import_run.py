@@ -12,7 +12,7 @@ import yaml
 
 from tfgen.aws.importer import Flow, Imported, build_spec
 from tfgen.aws.live import TEMPLATES_UNSUPPORTED, LiveRegistry, read_registry
-from tfgen.aws.parallel import run_all
+from tfgen.aws.parallel import Reads, run_all
 from tfgen.aws.sessions import Sessions
 from tfgen.aws.verify import compare
 from tfgen.compile import compile_loaded
@@ -130,10 +130,12 @@ def run_import(
     *,
     role_arn: str | None,
     partition: str,
-    jobs: int,
+    reads: Reads,
 ) -> ImportResult:
     keys = [(name, region) for name in accounts for region in regions]
-    found = run_all(lambda k: read_registry(sessions, k[0], k[1], templates=True), keys, jobs)
+    found = run_all(
+        lambda k: read_registry(sessions, k[0], k[1], templates=True), keys, reads, "registries"
+    )
     failed = [str(f) for f in found if isinstance(f, TfgenError)]
     if failed:
         raise TfgenError("cannot read every registry:\n  " + "\n  ".join(failed))

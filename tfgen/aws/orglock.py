@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from tfgen.aws.organizations import OrgAccount, organization_id, resolve
+from tfgen.aws.parallel import Progress
 from tfgen.errors import TfgenError
 from tfgen.spec.issues import Issue, SpecError
 from tfgen.spec.load import load_file
@@ -128,7 +129,11 @@ def diff(old: OrgLock | None, new: OrgLock) -> tuple[TargetChange, ...]:
 
 
 def update_lock(
-    spec_file: Path, *, refresh: bool, client: Callable[[], OrganizationsClient]
+    spec_file: Path,
+    *,
+    refresh: bool,
+    client: Callable[[], OrganizationsClient],
+    progress: Progress | None = None,
 ) -> LockResult:
     """Resolve what needs resolving, write the lock if it changed, and say what changed."""
     spec, keys = spec_targets(spec_file)
@@ -148,7 +153,12 @@ def update_lock(
     if pending:
         api = client()
         org_id = organization_id(api)
-        resolved.update((k, resolve(api, k)) for k in pending)
+        if progress is not None:
+            progress.add(len(pending), "Organizations targets")
+        for key in pending:
+            resolved[key] = resolve(api, key)
+            if progress is not None:
+                progress.advance()
     if previous is not None:
         for key in keys:
             if key in kept:

@@ -10,6 +10,7 @@ from tfgen.aws.audit import NOTICE, Report
 from tfgen.aws.orglock import LockResult
 from tfgen.aws.verify import Status, Verdict
 from tfgen.spec.targets import describe_target
+from tfgen.words import plural
 
 _STATUS_TEXT = {
     Status.IN_SYNC: "in sync",
@@ -33,18 +34,23 @@ def verify_json(verdicts: Sequence[Verdict], exit_code: int) -> dict[str, Any]:
     }
 
 
-def verify_text(verdicts: Sequence[Verdict]) -> list[str]:
+def verify_text(verdicts: Sequence[Verdict], *, only_findings: bool = False) -> list[str]:
+    """Every registry and a summary; with `only_findings` (-q) the registries not in sync only."""
     lines = []
     for v in verdicts:
+        if only_findings and v.status is Status.IN_SYNC:
+            continue
         lines.append(f"{v.label} ({v.account_id}): {_STATUS_TEXT[v.status]}")
         if v.error:
             lines.append(f"  {v.error}")
         lines.extend(f"  - {d.format()}" for d in v.differences)
         lines.extend(f"  note: {n}" for n in v.notes)
+    if only_findings:
+        return lines
     s = verify_summary(verdicts)
     lines.append(
-        f"{len(verdicts)} registries: {s['in_sync']} in sync, {s['drift']} drift, "
-        f"{s['missing']} missing, {s['error']} error(s)"
+        f"{plural(len(verdicts), 'registry')}: {s['in_sync']} in sync, {s['drift']} drift, "
+        f"{s['missing']} missing, {plural(s['error'], 'error')}"
     )
     return lines
 
@@ -65,24 +71,27 @@ def audit_json(report: Report) -> dict[str, Any]:
     }
 
 
-def audit_text(report: Report) -> list[str]:
-    lines = [NOTICE, ""]
+def audit_text(report: Report, *, only_findings: bool = False) -> list[str]:
+    """The gaps, what to push again and a summary (the errors are the caller's, for stderr);
+    with `only_findings` (-q) the gaps and what to push again only."""
+    lines = [] if only_findings else [NOTICE, ""]
     for gap in report.gaps:
         where = " (no such repository there)" if gap.repository_missing else ""
         lines.append(
             f"{gap.source} {gap.repository} -> {gap.destination} ({gap.destination_account_id}): "
-            f"{len(gap.missing)} of {gap.images} image(s) missing{where}"
+            f"{len(gap.missing)} of {plural(gap.images, 'image')} missing{where}"
         )
         lines.extend(f"  {_image(i.tags, i.digest)}" for i in gap.missing)
     again = report.push_again()
     if again:
-        lines += ["", f"To replicate them, push these {len(again)} image(s) to the source again:"]
+        lines += ["", f"To replicate them, push {plural(len(again), 'image')} to the source again:"]
         lines.extend(f"  {s} {r}: {_image(i.tags, i.digest)}" for s, r, i in again)
-    lines.extend(f"error: {e}" for e in report.errors)
+    if only_findings:
+        return lines
     with_gaps = len({(g.source, g.repository) for g in report.gaps})
     lines.append(
-        f"{report.repositories} source repositories checked: {with_gaps} with gaps, "
-        f"{len(again)} image(s) to push again"
+        f"{plural(report.repositories, 'source repository', 'source repositories')} checked: {with_gaps} with gaps, "
+        f"{plural(len(again), 'image')} to push again"
     )
     return lines
 

@@ -17,7 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tfgen import __version__
-from tfgen.aws.errors import AwsError, explain
+from tfgen.aws.errors import NO_CREDENTIALS, AwsError, explain
 from tfgen.state import AccountState
 
 if TYPE_CHECKING:
@@ -31,6 +31,42 @@ _CONFIG = Config(
     connect_timeout=10,
     read_timeout=60,
 )
+# The one check before any registry is read: who the credentials are, asked once, with short
+# timeouts and one retry, so an unreachable endpoint is one message within seconds, not a
+# silent wait per registry (each of which retries with the timeouts above).
+_PREFLIGHT = Config(
+    retries={"mode": "standard", "max_attempts": 2},
+    user_agent_extra=f"tfgen/{__version__}",
+    connect_timeout=5,
+    read_timeout=15,
+)
+
+
+def bounded(config: Config, timeout: float | None) -> Config:
+    """`config` with no single call allowed longer than `timeout` seconds (--timeout)."""
+    if timeout is None:
+        return config
+    given = vars(config)  # botocore's Config keeps its options as attributes
+    return config.merge(
+        Config(
+            connect_timeout=min(timeout, given["connect_timeout"]),
+            read_timeout=min(timeout, given["read_timeout"]),
+        )
+    )
+
+
+def check_reachable(session: boto3.Session, partition: str, timeout: float | None) -> None:
+    """Ask STS who the credentials are: fails once, up front, when AWS cannot be reached or the
+    credentials are refused or expired."""
+    try:
+        sts: STSClient = session.client(
+            "sts", region_name=home_region(partition), config=bounded(_PREFLIGHT, timeout)
+        )
+        sts.get_caller_identity()
+    except (BotoCoreError, ClientError) as exc:
+        raise explain(exc, "checking the AWS credentials before reading anything") from None
+
+
 # STS and Organizations are called in one Region per partition.
 _HOME_REGION = {"aws": "us-east-1", "aws-cn": "cn-northwest-1", "aws-us-gov": "us-gov-west-1"}
 
@@ -55,8 +91,16 @@ class Identity:
 class Sessions:
     """Sessions for the accounts of a compiled spec, opened on first use and then reused."""
 
-    def __init__(self, accounts: Mapping[str, AccountState], *, profile: str | None = None) -> None:
+    def __init__(
+        self,
+        accounts: Mapping[str, AccountState],
+        *,
+        profile: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
         self._accounts = dict(accounts)
+        self._timeout = timeout
+        self._config = bounded(_CONFIG, timeout)
         self._by_id = {a.account_id: a.name for a in accounts.values()}
         self._profile = profile
         self._lock = threading.Lock()
@@ -74,7 +118,7 @@ class Sessions:
     def ecr(self, account: str, region: str, *, attempts: int | None = None) -> ECRClient:
         """The account's ECR client in a Region; `attempts` overrides the retry count."""
         key = (account, f"ecr/{attempts}", region)
-        config = _CONFIG
+        config = self._config
         if attempts is not None:
             config = config.merge(Config(retries={"mode": "standard", "max_attempts": attempts}))
         with self._lock:
@@ -106,17 +150,18 @@ class Sessions:
         return cached
 
     def preflight(self) -> None:
-        """Fail once, up front, when there are no credentials at all (rather than per registry)."""
+        """Fail once, up front, when there are no credentials, or AWS cannot be reached, or it
+        refuses them (rather than once per registry, after every registry's retries)."""
         with self._lock:
             try:
                 credentials = self.base().get_credentials()
             except BotoCoreError as exc:
                 raise explain(exc, "loading the AWS credentials") from None
             if credentials is None:
-                raise AwsError(
-                    "no AWS credentials were found; set AWS_PROFILE or pass --profile, or export "
-                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-                )
+                raise AwsError(NO_CREDENTIALS)
+            base = self.base()
+        partitions = sorted({a.partition for a in self._accounts.values()}) or ["aws"]
+        check_reachable(base, partitions[0], self._timeout)
 
     def _open(self, account: AccountState) -> boto3.Session:
         who = self.identity(account.name)
@@ -124,9 +169,11 @@ class Sessions:
         region = home_region(account.partition)
         session = self.base()
         if account.role_arn is not None:
-            session = assume_role(session, account.role_arn, f"tfgen-{account.name}", region, name)
+            session = assume_role(
+                session, account.role_arn, f"tfgen-{account.name}", region, name, self._config
+            )
         try:
-            sts: STSClient = session.client("sts", region_name=region, config=_CONFIG)
+            sts: STSClient = session.client("sts", region_name=region, config=self._config)
             actual = sts.get_caller_identity()["Account"]
         except (BotoCoreError, ClientError) as exc:
             raise explain(exc, f"checking the credentials for {who.describe()}") from None
@@ -145,11 +192,16 @@ class Sessions:
 
 
 def assume_role(
-    session: boto3.Session, role_arn: str, session_name: str, region: str, who: str
+    session: boto3.Session,
+    role_arn: str,
+    session_name: str,
+    region: str,
+    who: str,
+    config: Config = _CONFIG,
 ) -> boto3.Session:
     """A session with the role's temporary credentials (valid for the STS default of one hour)."""
     try:
-        sts: STSClient = session.client("sts", region_name=region, config=_CONFIG)
+        sts: STSClient = session.client("sts", region_name=region, config=config)
         creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])["Credentials"]
     except (BotoCoreError, ClientError) as exc:
         error = explain(exc, f"assuming role {role_arn} for {who}")
@@ -167,20 +219,37 @@ def assume_role(
 
 
 def organizations_client(
-    *, profile: str | None, role_arn: str | None, partition: str = "aws"
+    *,
+    profile: str | None,
+    role_arn: str | None,
+    partition: str = "aws",
+    timeout: float | None = None,
 ) -> OrganizationsClient:
-    """A client for the Organizations API (the management or a delegated administrator account)."""
+    """A client for the Organizations API (the management or a delegated administrator account),
+    after one check that AWS answers and takes the credentials."""
     try:
         session = boto3.Session(profile_name=profile)
     except BotoCoreError as exc:
         raise explain(exc, "opening the AWS session") from None
+    if session.get_credentials() is None:
+        raise AwsError(NO_CREDENTIALS)
+    check_reachable(session, partition, timeout)
     region = session.region_name or home_region(partition)
+    config = bounded(_CONFIG, timeout)
     if role_arn is not None:
-        session = assume_role(session, role_arn, "tfgen-lock", region, "reading AWS Organizations")
-    client: OrganizationsClient = session.client(
-        "organizations", region_name=region, config=_CONFIG
-    )
+        session = assume_role(
+            session, role_arn, "tfgen-lock", region, "reading AWS Organizations", config
+        )
+    client: OrganizationsClient = session.client("organizations", region_name=region, config=config)
     return client
 
 
-__all__ = ["Identity", "Sessions", "assume_role", "home_region", "organizations_client"]
+__all__ = [
+    "Identity",
+    "Sessions",
+    "assume_role",
+    "bounded",
+    "check_reachable",
+    "home_region",
+    "organizations_client",
+]

@@ -23,7 +23,7 @@ from tfgen.aws.differences import (
     compare_templates,
 )
 from tfgen.aws.live import LiveRegistry, read_registry
-from tfgen.aws.parallel import run_all
+from tfgen.aws.parallel import Reads, run_all
 from tfgen.aws.sessions import Sessions
 from tfgen.errors import TfgenError
 from tfgen.exitcodes import ExitCode
@@ -96,7 +96,7 @@ def _nothing_applied(desired: RegistryState, live: LiveRegistry) -> bool:
     return not any(t.get("prefix") in wanted for t in live.creation_templates or ())
 
 
-def verify(state: DesiredState, sessions: Sessions, jobs: int) -> tuple[Verdict, ...]:
+def verify(state: DesiredState, sessions: Sessions, reads: Reads) -> tuple[Verdict, ...]:
     """Read every managed registry (in parallel) and compare it; in the state's order."""
 
     def one(desired: RegistryState) -> LiveRegistry:
@@ -104,7 +104,7 @@ def verify(state: DesiredState, sessions: Sessions, jobs: int) -> tuple[Verdict,
             sessions, desired.account, desired.region, templates=bool(desired.creation_templates)
         )
 
-    found = run_all(one, state.registries, jobs)
+    found = run_all(one, state.registries, reads, "registries")
     return tuple(
         Verdict(d.account, d.account_id, d.region, Status.ERROR, error=str(live))
         if isinstance(live, TfgenError)

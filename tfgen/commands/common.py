@@ -9,9 +9,10 @@ import click
 
 from tfgen import console
 from tfgen.constants import DEFAULT_SPEC
+from tfgen.words import plural
 
 if TYPE_CHECKING:
-    from tfgen.state import DesiredState
+    from tfgen.state import DesiredState, RegistryState
 
 spec_argument = click.argument(
     "spec", default=DEFAULT_SPEC, type=click.Path(dir_okay=False, path_type=Path)
@@ -27,3 +28,14 @@ def load_state(spec: Path) -> DesiredState:
     for warning in state.warnings:
         console.warning(warning.format())
     return state
+
+
+def registry_line(reg: RegistryState) -> str:
+    """One managed registry in a line: its rules, the sources it grants, its templates."""
+    config = reg.replication_configuration()
+    return (
+        f"{reg.label} ({reg.account_id}): "
+        f"{plural(len(config['rules']) if config else 0, 'rule')}, "
+        f"{plural(len(reg.grant_sources), 'source account')} granted, "
+        f"{plural(len(reg.creation_templates), 'creation template')}"
+    )

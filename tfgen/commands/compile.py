@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from tfgen.commands.common import load_state, spec_argument
+from tfgen import console
+from tfgen.commands.common import load_state, registry_line, spec_argument
 from tfgen.exitcodes import ExitCode
 
 
@@ -24,16 +25,11 @@ def compile_command(spec: Path, as_json: bool) -> ExitCode:
     Example:
       tfgen compile tfgen.yaml --json | jq '.[] | select(.account == "prod")'
     """
+    console.json_errors = as_json  # a failure answers on stdout too
     state = load_state(spec)
     if as_json:
         click.echo(json.dumps(state.to_json(), indent=2))
         return ExitCode.OK
     for reg in state.registries:
-        config = reg.replication_configuration()
-        rules = len(config["rules"]) if config else 0
-        grants = len(reg.grant_sources)
-        click.echo(
-            f"{reg.label} ({reg.account_id}): {rules} rule(s), {grants} source account(s) granted, "
-            f"{len(reg.creation_templates)} creation template(s)"
-        )
+        click.echo(registry_line(reg))
     return ExitCode.OK

@@ -47,6 +47,7 @@ def explain(spec: Path, fmt: str, as_json: bool) -> ExitCode:
 
     if as_json and fmt != "text":
         raise click.UsageError("--json and --format are alternatives; give one")
+    console.json_errors = as_json  # a failure answers on stdout too
     state = compile_loaded(load_spec(spec))
     explanation = ex.explain(state, str(spec))
     if as_json:

@@ -33,7 +33,8 @@ def init(path: Path, force: bool) -> ExitCode:
     written = write_starter(path, force=force)
     console.info(f"wrote {written}")
     console.info(
-        f"next: edit the accounts and replication, then `tfgen validate {written}`, "
+        "next: edit the accounts and replication, uncomment the backend (where Terraform "
+        f"keeps state), then `tfgen validate {written}`, "
         f"`tfgen explain {written}` and `tfgen render {written} --out infra/ecr`"
     )
     return ExitCode.OK

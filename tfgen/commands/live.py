@@ -1,22 +1,29 @@
 """`tfgen verify`, `import`, `audit`, `lock`: commands over live registries (tfgen.aws).
 
 Failures are raised as TfgenError (exit 1); results return the exit code: 0 fine, 2 drift or gaps,
-1 error.
+1 error. Before any registry is read, one call checks that AWS answers and takes the credentials;
+on a terminal a progress bar shows the reads; `--timeout` bounds the whole command.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tfgen import console
-from tfgen.aws.parallel import DEFAULT_JOBS
+from tfgen.aws.parallel import DEFAULT_JOBS, Reads
 from tfgen.commands.common import load_state, spec_argument
 from tfgen.constants import DEFAULT_SPEC
 from tfgen.errors import TfgenError
 from tfgen.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 _json = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 _profile = click.option(
@@ -30,6 +37,47 @@ _jobs = click.option(
     type=click.IntRange(1, 64),
     help="Registries read in parallel.",
 )
+_timeout = click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=None,
+    metavar="SECONDS",
+    help="Stop after this long: what is not read by then is an error (no AWS call waits longer).",
+)
+
+
+class _Bar:
+    """The reads' progress on a terminal (stderr), for tfgen.aws.parallel.Reads."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+        self._total = 0
+
+    def add(self, count: int, what: str) -> None:
+        self._total += count
+        if self._task is None:
+            self._task = self._progress.add_task(f"reading {what}", total=self._total)
+        else:
+            self._progress.update(self._task, description=f"reading {what}", total=self._total)
+
+    def advance(self) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task)
+
+
+@contextmanager
+def _reads(jobs: int, timeout: float | None) -> Iterator[Reads]:
+    """How the reads run; with a progress bar when stderr is a terminal (and not -q)."""
+    err = console.err
+    if not err.is_terminal or console.verbosity < 0:
+        yield Reads(jobs, timeout)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns: list[Any] = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+    with Progress(*columns, console=err, transient=True) as progress:
+        yield Reads(jobs, timeout, _Bar(progress))
 
 
 @click.command()
@@ -37,7 +85,10 @@ _jobs = click.option(
 @_json
 @_profile
 @_jobs
-def verify(spec: Path, as_json: bool, profile: str | None, jobs: int) -> ExitCode:
+@_timeout
+def verify(
+    spec: Path, as_json: bool, profile: str | None, jobs: int, timeout: float | None
+) -> ExitCode:
     """Compare every managed registry with the spec: in sync, drift or missing.
 
     Reads the replication configuration (DescribeRegistry), the registry policy
@@ -57,15 +108,17 @@ def verify(spec: Path, as_json: bool, profile: str | None, jobs: int) -> ExitCod
     from tfgen.aws.verify import exit_status
     from tfgen.aws.verify import verify as run_verify
 
+    console.json_errors = as_json  # a failure answers on stdout too
     state = load_state(spec)
-    sessions = Sessions(state.accounts, profile=profile)
+    sessions = Sessions(state.accounts, profile=profile, timeout=timeout)
     sessions.preflight()
-    verdicts = run_verify(state, sessions, jobs)
+    with _reads(jobs, timeout) as reads:
+        verdicts = run_verify(state, sessions, reads)
     code = exit_status(verdicts)
     if as_json:
         click.echo(json.dumps(verify_json(verdicts, code), indent=2))
     else:
-        for line in verify_text(verdicts):
+        for line in verify_text(verdicts, only_findings=console.verbosity < 0):
             console.line(line)
     return code
 
@@ -78,8 +131,14 @@ def verify(spec: Path, as_json: bool, profile: str | None, jobs: int) -> ExitCod
 @_json
 @_profile
 @_jobs
+@_timeout
 def audit(
-    spec: Path, prefix: str | None, as_json: bool, profile: str | None, jobs: int
+    spec: Path,
+    prefix: str | None,
+    as_json: bool,
+    profile: str | None,
+    jobs: int,
+    timeout: float | None,
 ) -> ExitCode:
     """List images that never reached a destination registry.
 
@@ -97,16 +156,20 @@ def audit(
     from tfgen.aws.output import audit_json, audit_text
     from tfgen.aws.sessions import Sessions
 
+    console.json_errors = as_json  # a failure answers on stdout too
     state = load_state(spec)
-    sessions = Sessions(state.accounts, profile=profile)
+    sessions = Sessions(state.accounts, profile=profile, timeout=timeout)
     sessions.preflight()
-    report = run_audit(state, sessions, prefix, jobs)
+    with _reads(jobs, timeout) as reads:
+        report = run_audit(state, sessions, prefix, reads)
     code = ExitCode.ERROR if report.errors else (ExitCode.CHANGES if report.gaps else ExitCode.OK)
     if as_json:
         click.echo(json.dumps(audit_json(report), indent=2))
     else:
-        for line in audit_text(report):
+        for line in audit_text(report, only_findings=console.verbosity < 0):
             console.line(line)
+        for error in report.errors:
+            console.error(f"error: {error}")
     return code
 
 
@@ -138,6 +201,7 @@ def audit(
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @_profile
 @_jobs
+@_timeout
 def import_(
     account_pairs: tuple[str, ...],
     regions: str,
@@ -146,6 +210,7 @@ def import_(
     force: bool,
     profile: str | None,
     jobs: int,
+    timeout: float | None,
 ) -> ExitCode:
     """Write a spec from the live registries of existing accounts.
 
@@ -173,11 +238,14 @@ def import_(
     to_stdout = str(out) == "-"
     if not to_stdout and out.exists() and not force:
         raise TfgenError(f"{out} exists; pass --force to overwrite it, or choose another --out")
-    sessions = Sessions(account_states(accounts, role_arn, partition), profile=profile)
-    sessions.preflight()
-    result = run_import(
-        sessions, accounts, region_list, role_arn=role_arn, partition=partition, jobs=jobs
+    sessions = Sessions(
+        account_states(accounts, role_arn, partition), profile=profile, timeout=timeout
     )
+    sessions.preflight()
+    with _reads(jobs, timeout) as reads:
+        result = run_import(
+            sessions, accounts, region_list, role_arn=role_arn, partition=partition, reads=reads
+        )
     if to_stdout:
         click.echo(result.text, nl=False)
     else:
@@ -215,7 +283,10 @@ def import_(
     default=None,
     help="Role to assume for the Organizations API (management or delegated admin account).",
 )
-def lock(spec: Path, refresh: bool, profile: str | None, role_arn: str | None) -> ExitCode:
+@_timeout
+def lock(
+    spec: Path, refresh: bool, profile: str | None, role_arn: str | None, timeout: float | None
+) -> ExitCode:
     """Resolve Organizations targets into accounts and write tfgen.lock.json beside the spec.
 
     A `from`/`to` entry may name `organizational_unit: ou-...` (its accounts and those of all
@@ -235,13 +306,18 @@ def lock(spec: Path, refresh: bool, profile: str | None, role_arn: str | None) -
     from tfgen.aws.output import lock_text
     from tfgen.aws.sessions import organizations_client
 
-    result = update_lock(
-        spec,
-        refresh=refresh,
-        client=lambda: organizations_client(profile=profile, role_arn=role_arn),
-    )
-    for line in lock_text(result):
-        console.line(line)
+    with _reads(1, timeout) as reads:
+        result = update_lock(
+            spec,
+            refresh=refresh,
+            client=lambda: organizations_client(
+                profile=profile, role_arn=role_arn, timeout=timeout
+            ),
+            progress=reads.progress,
+        )
+    if console.verbosity >= 0:  # what changed; -q: only errors
+        for line in lock_text(result):
+            console.line(line)
     if result.lock is not None:
         load_state(spec)  # the spec with this lock must still be valid
     return ExitCode.OK

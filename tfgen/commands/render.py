@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -9,7 +10,8 @@ import click
 from tfgen import console
 from tfgen.commands.common import spec_argument
 from tfgen.exitcodes import ExitCode
-from tfgen.render.update import RenderOptions, update_tree
+from tfgen.render.update import RenderOptions, TreeUpdate, update_tree
+from tfgen.words import plural
 
 
 @click.command()
@@ -102,23 +104,15 @@ def render(
         for message in update.warnings:
             console.warning(message)
         console.info(
-            f"{out_dir}: 0 file(s) changed (nothing tfgen reads changed since the last render)"
+            f"{out_dir}: 0 files changed (nothing tfgen reads changed since the last render)"
         )
         if adopt_all or adopt_accounts:
             _warn_adoption(spec, adopt_all, adopt_accounts, check)
         return ExitCode.OK
-    verb = "would " if check else ""
-    for c in update.changed:
-        note = f" ({c.note})" if c.note else ""
-        console.info(f"{verb}{c.change.value:9} {out_dir / c.path}{note}")
-    if update.atlantis is not None:
-        path, change = update.atlantis
-        console.info(f"{verb}{change:9} {path}")
+    _print_changes(update, out_dir, check)
     for message in (*update.notices, *update.warnings):
         console.warning(message)
-    console.info(
-        f"{out_dir}: {len(update.changed)} file(s) {verb}changed, {update.identical} identical"
-    )
+    console.info(summary(update))
     if adopt_all or adopt_accounts:
         _warn_adoption(spec, adopt_all, adopt_accounts, check)
     if update.out_of_date:
@@ -153,3 +147,48 @@ def _warn_adoption(spec: Path, adopt_all: bool, accounts: tuple[str, ...], check
             f"--adopt: the live policies of {found.checked} registries hold no statement the "
             "spec drops"
         )
+
+
+# A --check in CI prints the diffs of the files that would change, up to this many lines in all.
+DIFF_BUDGET = 400
+
+
+def _print_changes(update: TreeUpdate, out_dir: Path, check: bool) -> None:
+    """One line per changed file (by default only with --check, else with -v), and with --check
+    the diffs, on stdout: they are what the check found."""
+    line = console.info if check else console.detail
+    verb = "would " if check else ""
+    for c in update.changed:
+        note = f" ({c.note})" if c.note else ""
+        line(f"{verb}{c.change.value:9} {out_dir / c.path}{note}")
+    if update.atlantis is not None:
+        path, change = update.atlantis
+        line(f"{verb}{change:9} {path}")
+    if not check or console.verbosity < 0:
+        return
+    budget = DIFF_BUDGET
+    diffs = [c for c in update.changed if c.diff]
+    for shown, c in enumerate(diffs):
+        lines = c.diff.splitlines()
+        if len(lines) > budget:
+            rest = len(diffs) - shown
+            click.echo(f"... the diffs of {plural(rest, 'more file')} are not shown")
+            return
+        budget -= len(lines)
+        click.echo(c.diff)
+
+
+def summary(update: TreeUpdate) -> str:
+    """`DIR: 12 files changed: 3 created, 9 updated; 933 identical` (with --check: would change)."""
+    counts = Counter(c.change.value for c in update.changed)
+    if update.atlantis is not None:
+        counts[update.atlantis[1]] += 1
+    n = sum(counts.values())
+    verb = "would change" if update.check else "changed"
+    kinds = [
+        f"{counts[k]} {done}"
+        for k, done in (("create", "created"), ("update", "updated"), ("remove", "removed"))
+        if counts[k]
+    ]
+    detail = f": {', '.join(kinds)};" if kinds else ","
+    return f"{update.out_dir}: {plural(n, 'file')} {verb}{detail} {update.identical} identical"

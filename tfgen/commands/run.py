@@ -31,6 +31,7 @@ from tfgen.run.scheduler import workers
 from tfgen.run.selection import split_patterns
 from tfgen.run.session import DEFAULT_PARALLELISM, RunOptions, Session, open_session
 from tfgen.run.stacks import apply_stack, plan_stack
+from tfgen.words import plural
 
 REPLICATION_WARNING = (
     "warning: destroying a replication stack deletes that registry's whole replication "
@@ -57,7 +58,9 @@ def _run(
     action: Callable[[ManifestStack], StackResult],
     name: str,
 ) -> tuple[StackResult, ...]:
-    with report.LiveProgress(console.out, stacks, name) as progress:
+    console.detail(f"terraform: {s.ctx.runner.binary} ({s.ctx.terraform_version})")
+    # Progress is chatter (stderr, nothing with -q); the table at the end is the output (stdout).
+    with report.LiveProgress(console.err, stacks, name, quiet=console.verbosity < 0) as progress:
         return s.run(stacks, action, name, progress)
 
 
@@ -76,7 +79,15 @@ def _finish(
         interrupted=s.interrupts.interrupted,
     )
     files = options.report_files()
-    return report.publish(console.out, results, info, files, s.interrupts.signal_name)
+    return report.publish(
+        console.out,
+        results,
+        info,
+        files,
+        s.interrupts.signal_name,
+        errors=console.err,
+        table=console.verbosity >= 0,
+    )
 
 
 def plan(
@@ -93,11 +104,9 @@ def plan(
         if changed:
             applied = hashes.read_applied(s.ctx.workspace.applied_path)
             stacks = tuple(hashes.changed(s.manifest, stacks, applied))
-            console.out.print(
-                f"--changed: {len(stacks)} of {len(s.stacks)} stacks changed since their "
-                "last successful apply",
-                highlight=False,
-                soft_wrap=True,
+            console.info(
+                f"--changed: {len(stacks)} of {plural(len(s.stacks), 'stack')} changed since "
+                "their last successful apply"
             )
         results = _run(s, stacks, lambda st: plan_stack(s.ctx, st), "plan")
         return _finish(s, opts, results, detailed_exitcode)
@@ -109,18 +118,17 @@ def _confirm(
     auto_approve: bool,
     confirm: Callable[[str], bool] | None,
 ) -> bool:
-    report.print_pending(console.out, pending, verb)
     if auto_approve:
+        if console.verbosity >= 0:
+            report.print_pending(console.out, pending, verb)
         return True
-    ask = confirm or (lambda text: click.confirm(text, default=False))
+    report.print_pending(console.out, pending, verb)  # what the question is about, even with -q
+    ask = confirm or (lambda text: click.confirm(text, default=False, err=True))
     try:
-        return ask(f"{verb} {sum(1 for r in pending if r.changes)} stacks?")
+        return ask(f"{verb} {plural(sum(1 for r in pending if r.changes), 'stack')}?")
     except click.Abort:
-        console.out.print(
-            f"\nno answer: nothing to {verb} (in CI, where nobody can answer, pass --auto-approve)",
-            style="yellow",
-            highlight=False,
-            soft_wrap=True,
+        console.error(
+            f"no answer: nothing to {verb} (in CI, where nobody can answer, pass --auto-approve)"
         )
         return False
 
@@ -141,9 +149,9 @@ def apply(
             raise RunError(f"no saved plans in {s.ctx.workspace.plans_dir}: run `tfgen plan` first")
         pending = s.pending(stacks)
         if not any(r.changes for r in pending):
-            console.out.print("no changes in the saved plans", highlight=False, soft_wrap=True)
+            console.info("no changes in the saved plans")
         elif not _confirm(pending, "apply", auto_approve, confirm):
-            console.out.print("nothing applied", style="yellow", soft_wrap=True)
+            console.error("nothing applied")
             return ExitCode.ERROR
         results = _run(s, stacks, lambda st: apply_stack(s.ctx, st), "apply")
         return _finish(s, opts, results, False)
@@ -163,13 +171,12 @@ def destroy(
         if s.interrupts.interrupted or any(not r for r in planned):
             return _finish(s, opts, planned, False)
         if any(r.changes and r.stack.kind == "replication" for r in planned):
-            console.out.print(
-                REPLICATION_WARNING, style="bold yellow", highlight=False, soft_wrap=True
-            )
+            # Before a question it is shown whatever the verbosity: it is what is being asked.
+            (console.warning if auto_approve else console.error)(REPLICATION_WARNING)
         if any(r.changes for r in planned) and not _confirm(
             planned, "destroy", auto_approve, confirm
         ):
-            console.out.print("nothing destroyed", style="yellow", soft_wrap=True)
+            console.error("nothing destroyed")
             return ExitCode.ERROR
         results = _run(s, s.stacks, lambda st: apply_stack(s.ctx, st, destroy=True), "destroy")
         return _finish(s, opts, results, False)
@@ -264,6 +271,12 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
             help="Seconds one terraform command may take before it is stopped.",
         ),
         click.option(
+            "--keep-going",
+            is_flag=True,
+            help="Run every stack even when the first ones fail alike (no credentials, no "
+            "provider download, ...); by default the run stops starting stacks then.",
+        ),
+        click.option(
             "--env",
             "env",
             multiple=True,
@@ -336,6 +349,7 @@ def _options(kw: dict[str, Any]) -> Options:
         timeout=kw["timeout"],
         env=env,
         applied_file=kw["applied_file"],
+        keep_going=kw["keep_going"],
         flags=PassThrough(
             lock_timeout=kw["lock_timeout"],
             refresh=kw.get("refresh", True),

@@ -9,7 +9,9 @@ from typing import Any
 import click
 
 from tfgen import console
+from tfgen.ciformats import MAX_JOBS
 from tfgen.exitcodes import ExitCode
+from tfgen.words import plural
 
 
 @click.command(name="stacks")
@@ -61,6 +63,13 @@ from tfgen.exitcodes import ExitCode
     help="gitlab: put every job in this one stage (plans need no order); "
     "default: one stage per phase.",
 )
+@click.option(
+    "--max-jobs",
+    type=click.IntRange(min=1),
+    default=MAX_JOBS,
+    show_default=True,
+    help="Jobs per matrix (GitHub allows 256); above it several stacks share a job.",
+)
 def stacks(
     directory: Path,
     fmt: str,
@@ -70,6 +79,7 @@ def stacks(
     extends: str,
     includes: tuple[str, ...],
     stage: str | None,
+    max_jobs: int,
 ) -> ExitCode:
     """List the rendered stacks by phase, in shapes CI systems take directly.
 
@@ -79,18 +89,20 @@ def stacks(
 
     --json prints {"phases": [{"phase": 1, "name": "registry-policy", "has_stacks": true,
     "count": N, "matrix": {"include": [{"stack", "slug", "path", "dir", "kind", "phase", "account",
-    "account_id", "regions", "depends_on"}, ...]}}, {"phase": 2, ...}], "all": {"has_stacks",
-    "count", "matrix"}}. Each "matrix" is a GitHub Actions strategy.matrix as is; "all" holds every
-    stack, for plans, which need no order. GitHub fails a job whose matrix is empty: guard it with
-    has_stacks.
+    "account_id", "regions", "depends_on"}, ...]}, "job_count": J, "jobs": {"include": [{"job",
+    "slug", "stacks", "paths", "count", ...}, ...]}}, {"phase": 2, ...}], "all": {...}}. "matrix"
+    has one entry per stack; "jobs" at most --max-jobs (GitHub allows 256 per matrix), several
+    stacks each when there are more (`tfgen plan --stacks <stacks>` runs one job). Both are a
+    GitHub Actions strategy.matrix as is; "all" holds every stack, for plans, which need no
+    order. GitHub fails a job whose matrix is empty: guard it with has_stacks.
 
-    --format github prints phase1=<matrix>, phase1_has_stacks=true|false, phase1_count=N (and the
-    same for phase2 and all) for `>> "$GITHUB_OUTPUT"`.
+    --format github prints phase1=<jobs>, phase1_has_stacks=true|false, phase1_count=N,
+    phase1_jobs=J (and the same for phase2 and all) for `>> "$GITHUB_OUTPUT"`.
 
     --format gitlab prints a child pipeline for `trigger: include: - artifact:` (GitLab's
     parallel:matrix must be static, so a generated child pipeline is how a stack list fans out):
-    one job per stack, extending --extends, with the stack in TFGEN_STACK, TFGEN_STACK_DIR, ...;
-    one stage per phase.
+    one job per stack (per run of stacks above --max-jobs a phase), extending --extends, with
+    its stacks in TFGEN_STACKS and TFGEN_STACK_PATHS; one stage per phase.
 
     \b
     Examples:
@@ -107,17 +119,22 @@ def stacks(
             raise click.UsageError("--json and --format are alternatives; give one")
         fmt = "json"
     del include_orphaned  # accepted for pipelines written for tfgen 0.1
-    tree = manifest.load(directory)
+    console.json_errors = fmt == "json"  # a failure answers on stdout too
+    tree = manifest.load(directory, command="stacks")
     manifest.check_tree(tree)  # CI runs what this lists: only what tfgen rendered
     listed = tree.ordered()
     where = directory.as_posix()
     if fmt == "gitlab":
         options = ciformats.GitlabOptions(
-            job_prefix=job_prefix, extends=extends, includes=includes, stage=stage
+            job_prefix=job_prefix,
+            extends=extends,
+            includes=includes,
+            stage=stage,
+            max_jobs=max_jobs,
         )
         click.echo(ciformats.gitlab_child_pipeline(listed, where, options), nl=False)
         return ExitCode.OK
-    phases = ciformats.stack_phases(listed, where)
+    phases = ciformats.stack_phases(listed, where, max_jobs)
     if fmt == "json":
         click.echo(json.dumps(phases, indent=2))
     elif fmt == "github":
@@ -141,4 +158,4 @@ def _print_table(phases: dict[str, Any]) -> None:
         console.out.print(table)
     for name in ciformats.empty_phases(phases):
         console.info(f"phase {name}: no stacks")
-    console.info(f"{phases['count']} stack(s) in {phases['directory']}")
+    console.info(f"{plural(phases['count'], 'stack')} in {phases['directory']}")

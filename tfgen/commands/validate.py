@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from tfgen import console
-from tfgen.commands.common import spec_argument
+from tfgen.commands.common import registry_line, spec_argument
 from tfgen.exitcodes import ExitCode
+from tfgen.words import plural
 
 
 @click.command()
@@ -42,8 +43,11 @@ def validate(spec: Path, as_json: bool) -> ExitCode:
         return ExitCode.OK
     for warning in state.warnings:
         console.warning(warning.format())
+    for reg in state.registries:  # -v: what the spec manages
+        console.detail(f"  {registry_line(reg)}")
     console.info(
-        f"{spec}: valid; {len(state.registries)} registries in {len(state.accounts)} accounts"
-        + (f", {len(state.warnings)} warning(s)" if state.warnings else "")
+        f"{spec}: valid; {plural(len(state.registries), 'registry')} in "
+        f"{plural(len(state.accounts), 'account')}"
+        + (f", {plural(len(state.warnings), 'warning')}" if state.warnings else "")
     )
     return ExitCode.OK

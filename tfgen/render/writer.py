@@ -16,12 +16,14 @@ directory or a tree); nothing inside it may.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
+import re
 import shutil
 import stat
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -47,6 +49,8 @@ class FileChange:
     path: str
     change: Change
     note: str = ""
+    # With --check, for an update: a unified diff of the file on disk against the rendered one.
+    diff: str = field(default="", repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +123,9 @@ def sync(
             )
         else:
             edited = sha256(current) != old.files[rel]
-            changes.append(
-                FileChange(rel, Change.UPDATE, "was edited by hand; overwritten" if edited else "")
-            )
+            note = "was edited by hand; overwritten" if edited else ""
+            diff = unified_diff(rel, current, data) if check else ""
+            changes.append(FileChange(rel, Change.UPDATE, note, diff))
         pending[rel] = data
     removals, kept = _removals(guard, old, set(files) | set(kept_files))
     changes.extend(FileChange(rel, Change.REMOVE) for rel in removals)
@@ -148,6 +152,28 @@ def sync(
     else:
         journal.commit(guard, pending, {rel: old.files[rel] for rel in removals})
     return result
+
+
+DIFF_LINES = 200  # of one file's diff; a render --check prints a few files' worth
+# A file on disk may hold anything (a hand edit, a hostile pull request): its diff lines show
+# control characters as escapes, so they cannot drive the terminal that prints them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def unified_diff(rel: str, old: bytes, new: bytes) -> str:
+    """`diff -u` of a file tfgen would rewrite: what is on disk (a/) against what it renders (b/),
+    cut after DIFF_LINES lines."""
+    a = old.decode("utf-8", errors="replace").splitlines()
+    b = new.decode("utf-8", errors="replace").splitlines()
+    lines = list(difflib.unified_diff(a, b, f"a/{rel}", f"b/{rel}", lineterm=""))
+    if len(lines) > DIFF_LINES:
+        lines = [*lines[:DIFF_LINES], f"... ({len(lines) - DIFF_LINES} more lines of diff)"]
+    return "\n".join(_CONTROL.sub(_escape, line) for line in lines)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _read(guard: TreeGuard, rel: str) -> bytes | None:

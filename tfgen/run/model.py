@@ -11,13 +11,16 @@ from tfgen.manifest import ManifestStack
 
 
 class Status(enum.Enum):
-    """How one action on one stack ended."""
+    """How one action on one stack ended. These words, in this order, are what the live view,
+    the table, the Markdown comment and the JSON report all say (tfgen.report.tally)."""
 
     OK = "ok"
     FAILED = "failed"
-    SKIPPED = "skipped"
-    # Not run because a stack it depends on failed, or has no saved plan: its change is pending.
+    # Not run because a stack it depends on failed (or was blocked), or has no saved plan and is
+    # not known to be applied: its change is pending, so the run fails (exit 1).
     BLOCKED = "blocked"
+    # Not started because the run stopped early: the first stacks failed alike (--keep-going).
+    SKIPPED = "skipped"
     # Running when the user interrupted: terraform was told to stop.
     INTERRUPTED = "interrupted"
     # Never started because of an interrupt.
@@ -123,6 +126,8 @@ class StackResult:
     status: Status
     reason: str = ""
     hint: str = ""
+    # The usual cause tfgen recognised (tfgen.run.hints): "credentials", "provider download", ...
+    cause: str = ""
     failed_command: str = ""
     log: Path | None = None
     summary: PlanSummary | None = None

@@ -1,5 +1,6 @@
 """Run an action over many stacks: bounded parallelism, ordering by rank and dependencies,
-dependents skipped when a prerequisite failed, nothing new started after an interrupt.
+dependents blocked when a prerequisite failed, nothing new started after an interrupt, or after
+the first stacks failed alike on a broken environment (tfgen.run.failfast).
 
 Results come back in the order the stacks were given, whatever order they finished in.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 from tfgen.manifest import ManifestStack
 from tfgen.run.events import Event, Listener, ignore
+from tfgen.run.failfast import FailFast
 from tfgen.run.model import StackResult, Status
 from tfgen.run.terraform import ProcessGroups
 
@@ -73,8 +75,9 @@ def run_stacks(
     order: Order,
     groups: ProcessGroups,
     listener: Listener = ignore,
+    fail_fast: FailFast | None = None,
 ) -> tuple[StackResult, ...]:
-    run = _Run(stacks, action, action_name, order, groups, listener)
+    run = _Run(stacks, action, action_name, order, groups, listener, fail_fast)
     with cf.ThreadPoolExecutor(max_workers=workers(parallelism)) as pool:
         run.loop(pool, workers(parallelism))
     return tuple(run.results[s.id] for s in stacks)
@@ -89,8 +92,11 @@ class _Run:
         order: Order,
         groups: ProcessGroups,
         listener: Listener,
+        fail_fast: FailFast | None = None,
     ) -> None:
         self.action = action
+        self.fail_fast = fail_fast
+        self.stop_reason = ""
         self.action_name = action_name
         self.order = order
         self.groups = groups
@@ -104,6 +110,8 @@ class _Run:
         self.results[result.stack.id] = result
         if result.status in _BAD:
             self.bad.add(result.stack.id)
+        if self.fail_fast is not None and not self.stop_reason:
+            self.stop_reason = self.fail_fast.observe(result)
         self.listener(Event("done", result.stack, result=result))
 
     def _open_rank(self) -> int | None:
@@ -118,7 +126,7 @@ class _Run:
     def _blocker(self, stack: ManifestStack) -> str:
         failed = sorted(g for g in self.order.gates.get(stack.id, ()) if g in self.bad)
         if failed:
-            return f"not run: {', '.join(failed)} did not succeed first"
+            return "not run: " + ", ".join(f"{g} {self.results[g].status.value}" for g in failed)
         missing = sorted(self.order.missing.get(stack.id, ()))
         if missing:
             return (
@@ -151,16 +159,17 @@ class _Run:
             self.running[pool.submit(self._guarded, stack)] = stack
         return moved
 
-    def _cancel_pending(self) -> None:
-        for stack in self.pending:
-            reason = "not started: interrupted"
-            self._finish(StackResult(stack, self.action_name, Status.CANCELLED, reason))
-        self.pending = []
+    def _end_pending(self, status: Status, reason: str) -> None:
+        pending, self.pending = self.pending, []
+        for stack in pending:
+            self._finish(StackResult(stack, self.action_name, status, reason))
 
     def loop(self, pool: cf.ThreadPoolExecutor, slots: int) -> None:
         while self.pending or self.running:
             if self.groups.is_stopping():
-                self._cancel_pending()
+                self._end_pending(Status.CANCELLED, "not started: interrupted")
+            elif self.stop_reason:
+                self._end_pending(Status.SKIPPED, self.stop_reason)
             elif self._start_ready(pool, slots):
                 continue
             if not self.running:

@@ -22,9 +22,11 @@ from tfgen.run import hashes
 from tfgen.run.cachegate import CacheGate
 from tfgen.run.errors import RunError
 from tfgen.run.events import Listener, ignore
+from tfgen.run.failfast import FailFast
 from tfgen.run.interrupt import Interrupts, forwarding
 from tfgen.run.model import StackResult, Status
 from tfgen.run.passthrough import PassThrough
+from tfgen.run.preflight import check_required_version
 from tfgen.run.scheduler import apply_order, destroy_order, run_stacks, unordered
 from tfgen.run.selection import select
 from tfgen.run.stacks import RunContext
@@ -46,6 +48,8 @@ class RunOptions:
     # Last-applied hashes for `--changed` (default DIR/.tfgen/applied.json).
     applied_file: Path | None = None
     flags: PassThrough = field(default_factory=PassThrough)  # Terraform's own options
+    # Run every stack even when the first ones fail alike on a broken environment.
+    keep_going: bool = False
 
 
 @dataclass
@@ -86,6 +90,7 @@ class Session:
                 order=order,
                 groups=self.groups,
                 listener=listener,
+                fail_fast=None if self.options.keep_going else FailFast(),
             )
 
     def unsettled(self, applying: Sequence[ManifestStack]) -> tuple[ManifestStack, ...]:
@@ -135,7 +140,7 @@ def terraform_env(overlay: Mapping[str, str], ws: Workspace) -> dict[str, str]:
 def open_session(directory: Path, command: str, options: RunOptions) -> Iterator[Session]:
     """Everything a run needs, with the tree's directory lock held until the block ends."""
     root = directory.resolve()
-    tree = manifest.load(root)
+    tree = manifest.load(root, command=command, shown=directory)
     applied = options.applied_file.resolve() if options.applied_file else None
     ws = Workspace(root, applied)
     with DirLock(ws.lock_path, command):
@@ -157,4 +162,5 @@ def open_session(directory: Path, command: str, options: RunOptions) -> Iterator
         selected = select(tree.stacks, options.stacks)  # retired ones too: their plans destroy
         if options.stacks and not selected:
             raise RunError(f"no stack matches {', '.join(options.stacks)}")
+        check_required_version(tree, selected, info)
         yield Session(command, options, tree, ctx, groups, selected)

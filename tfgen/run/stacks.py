@@ -16,7 +16,7 @@ from tfgen.manifest import Manifest, ManifestStack, TreeGuard, UnsafePathError
 from tfgen.run import hashes
 from tfgen.run.cachegate import CacheGate
 from tfgen.run.events import Event, Listener, ignore
-from tfgen.run.hints import first_error, hint_for
+from tfgen.run.hints import cause_of, first_error
 from tfgen.run.model import PlanSummary, StackResult, Status, StepResult
 from tfgen.run.passthrough import PassThrough
 from tfgen.run.summary import human_line, needs_show, parse_stream, with_ecr
@@ -95,6 +95,7 @@ class _Steps:
         reason: str = "",
         *,
         hint: str = "",
+        cause: str = "",
         failed_command: str = "",
         summary: PlanSummary | None = None,
         changes: bool = False,
@@ -105,6 +106,7 @@ class _Steps:
             status=status,
             reason=reason,
             hint=hint,
+            cause=cause,
             failed_command=failed_command,
             log=self.ctx.workspace.log_path(self.stack),
             summary=summary,
@@ -131,8 +133,13 @@ class _Steps:
             error = first_error(step.output)
             if error:
                 reason += f": {error}"
+        cause = cause_of(step.output)
         return self.result(
-            Status.FAILED, reason, hint=hint_for(step.output), failed_command=command
+            Status.FAILED,
+            reason,
+            hint=cause.hint if cause else "",
+            cause=cause.name if cause else "",
+            failed_command=command,
         )
 
 
@@ -210,7 +217,7 @@ def apply_stack(ctx: RunContext, stack: ManifestStack, *, destroy: bool = False)
     with _log(ctx, stack, action) as log:
         steps = _Steps(ctx, stack, action, log)
         if record is None:
-            return steps.result(Status.SKIPPED, "no saved plan: run `tfgen plan` first")
+            return steps.result(Status.BLOCKED, "no saved plan: run `tfgen plan` first")
         try:
             current = _checked_hash(ctx, stack)
         except UnsafePathError as exc:

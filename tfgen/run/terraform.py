@@ -24,8 +24,13 @@ from typing import IO
 from tfgen.run.errors import TerraformNotFoundError
 from tfgen.run.model import StepResult
 from tfgen.run.passthrough import redact
+from tfgen.spec.terraform_version import IMPORT_BLOCKS
 
+# The oldest terraform tfgen can drive at all (`version -json`, `show -json`, `-detailed-exitcode`);
+# what the stacks need is their own required_version (run/preflight.py checks it).
 MIN_VERSION = (1, 0, 0)
+# The oldest Terraform tfgen's rendered stacks can need (import blocks, for --adopt).
+STACKS_MINIMUM = ".".join(map(str, IMPORT_BLOCKS.minimum[:2]))
 ENV_VAR = "TFGEN_TERRAFORM"
 CANDIDATES = ("terraform", "tofu")
 # Seconds terraform gets to stop cleanly (and release its state lock) before SIGKILL.
@@ -62,8 +67,9 @@ def find_terraform(explicit: str | None, environ: Mapping[str, str]) -> str:
         if found:
             return found
     raise TerraformNotFoundError(
-        "neither `terraform` nor `tofu` is on PATH; install Terraform >= 1.0 or OpenTofu, "
-        f"or point --terraform or {ENV_VAR} at one"
+        f"neither `terraform` nor `tofu` is on PATH; install Terraform >= {STACKS_MINIMUM} "
+        "(the stacks' required_version says which; >= 1.10 with the S3 backend's use_lockfile) "
+        f"or OpenTofu, or point --terraform or {ENV_VAR} at one"
     )
 
 

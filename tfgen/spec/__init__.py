@@ -11,8 +11,9 @@ from tfgen.constants import DEFAULT_SPEC
 from tfgen.spec.checks import check_spec
 from tfgen.spec.issues import Issue, Severity, SpecError
 from tfgen.spec.load import Document, Positions, load_file, load_text
-from tfgen.spec.lockfile import lock_for
+from tfgen.spec.lockfile import lock_for, uses_organizations
 from tfgen.spec.model import Spec, pydantic_issues
+from tfgen.spec.partial import checked_past_shape_errors
 from tfgen.spec.targets import expand_targets
 
 
@@ -44,13 +45,22 @@ def validate_document(document: Document) -> LoadedSpec:
     try:
         spec = Spec.model_validate(document.data)
     except ValidationError as exc:
-        raise SpecError([positions.issue(i) for i in pydantic_issues(exc.errors())]) from None
+        shape = pydantic_issues(exc.errors())
+        # The cross-field checks too, on what parsed, so every mistake is reported in one run.
+        more = checked_past_shape_errors(document.data, exc.errors(), _plain_checks)
+        raise SpecError(list(dict.fromkeys(positions.issue(i) for i in (*shape, *more)))) from None
     # Organizations targets become plain accounts (from tfgen.lock.json) before the checks.
     spec, positions, expansion = expand_targets(spec, lock_for(spec, positions.file), positions)
     issues = list(dict.fromkeys(positions.issue(i) for i in (*expansion, *check_spec(spec))))
     if any(i.severity is Severity.ERROR for i in issues):
         raise SpecError(issues)
     return LoadedSpec(spec, positions, tuple(issues))
+
+
+def _plain_checks(spec: Spec) -> list[Issue]:
+    """The cross-field checks of a spec that did not parse whole; a spec with Organizations
+    targets needs its lock and expansion first, so it gets its shape errors only."""
+    return [] if uses_organizations(spec) else check_spec(spec)
 
 
 def load_spec(path: str | Path = DEFAULT_SPEC) -> LoadedSpec:

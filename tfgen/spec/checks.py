@@ -211,6 +211,14 @@ def _check_defaults(spec: Spec, issues: list[Issue]) -> None:
     backend = spec.defaults.backend
     if backend is not None:
         issues.extend(check_backend(backend.s3))
+    elif len(spec.accounts) > 1:
+        _warn(
+            issues,
+            ("defaults",) if "defaults" in spec.model_fields_set else (),
+            f"no backend for {len(spec.accounts)} accounts: every stack would keep its Terraform "
+            "state in a local file inside the rendered tree, which a CI job loses and a commit "
+            "publishes; set defaults.backend.s3 (a state bucket) before the first apply",
+        )
     constraint = spec.defaults.terraform.required_version
     if constraint is not None:
         bad = terraform_version.problem(constraint, terraform_version.features(spec))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tfgen.errors import TfgenError
+from tfgen.words import plural
 
 PathPart = str | int
 SpecPath = tuple[PathPart, ...]
@@ -61,7 +62,7 @@ class SpecError(TfgenError):
     def __init__(self, issues: Sequence[Issue]) -> None:
         self.issues = tuple(issues)
         errors = [i for i in self.issues if i.severity is Severity.ERROR]
-        super().__init__(f"{len(errors)} error(s) in the spec")
+        super().__init__(f"{plural(len(errors), 'error')} in the spec")
 
     def format(self) -> str:
         return "\n".join(i.format() for i in self.issues)

@@ -161,7 +161,7 @@ class Spec(_Model):
 _ALIASES = {"from_": "from"}
 
 
-def _spec_path(loc: tuple[int | str, ...]) -> SpecPath:
+def spec_path(loc: tuple[int | str, ...]) -> SpecPath:
     path: list[str | int] = []
     for part in loc:
         if (isinstance(part, str) and part.startswith("function-")) or part in ("[key]",):
@@ -174,7 +174,7 @@ def _allowed_keys(model: type[BaseModel]) -> list[str]:
     return sorted(f.alias or name for name, f in model.model_fields.items())
 
 
-def _model_at(path: SpecPath) -> type[BaseModel] | None:
+def model_at(path: SpecPath) -> type[BaseModel] | None:
     """The model class that sits at a path, to list its allowed keys."""
     model: type[BaseModel] | None = Spec
     skip_key = False  # the next part is a mapping key (an account name), not a field
@@ -236,11 +236,11 @@ def pydantic_issues(errors: list[Any]) -> list[Issue]:
     issues: list[Issue] = []
     seen: set[tuple[SpecPath, str]] = set()
     for err in errors:
-        path = _spec_path(tuple(err["loc"]))
+        path = spec_path(tuple(err["loc"]))
         kind = err["type"]
         value = err.get("input")
         if kind == "extra_forbidden":
-            parent = _model_at(path[:-1])
+            parent = model_at(path[:-1])
             allowed = ", ".join(_allowed_keys(parent)) if parent else ""
             hint = did_you_mean(path[-1], _allowed_keys(parent)) if parent else ""
             msg = f"unknown key '{path[-1]}'{hint}"

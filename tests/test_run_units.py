@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from tests import runkit, tfenv
 from tfgen import report
@@ -20,7 +21,9 @@ from tfgen.run.errors import TerraformNotFoundError
 from tfgen.run.hints import first_error, hint_for
 from tfgen.run.model import (
     GrantDelta,
+    InSync,
     PlanSummary,
+    RegistryEvidence,
     ReplicationDelta,
     ResourceChange,
     StackResult,
@@ -453,6 +456,83 @@ def test_markdown_lists_only_changes_and_failures() -> None:
     text = report.markdown(results, _info(), 2, None)
     assert "c/replication" in text and "a/registry-policy" not in text
     assert "1 stack has no changes and is not listed" in text
+
+
+def _verified(stack: ManifestStack, notes: tuple[str, ...] = ()) -> StackResult:
+    evidence = InSync(
+        "ab" * 32,
+        1_700_000_000.25,
+        (RegistryEvidence("a", "111111111111", "us-east-1", ("registry policy",), notes),),
+    )
+    return StackResult(stack, "verify", Status.OK, started=evidence.verified_at, in_sync=evidence)
+
+
+def test_in_sync_stacks_are_reported_with_their_evidence(tmp_path: Path) -> None:
+    """The table, the JSON report (against the schema) and the Markdown comment say which stacks
+    were not planned and what proves them in sync; planned stacks say why they were planned."""
+    planned = StackResult(
+        R1,
+        "plan",
+        Status.OK,
+        summary=PlanSummary(change=1),
+        changes=True,
+        planned_because="live differs: c/us-east-1: registry policy document: missing",
+    )
+    results = [_verified(P1, ("rule order <!--",)), planned]
+    data = report.report_dict(results, _info(), 2)
+    runkit.check_report(data)
+    first, second = data["stacks"]
+    assert first["action"] == "verify" and first["changes"] is False
+    assert first["in_sync"] == {
+        "content_hash": "ab" * 32,
+        "verified_at": "2023-11-14T22:13:20.250Z",
+        "registries": [
+            {
+                "account": "a",
+                "registry": "111111111111/us-east-1",
+                "settings": ["registry policy"],
+                "notes": ["rule order <!--"],
+            }
+        ],
+    }
+    assert first["planned_because"] is None and second["in_sync"] is None
+    assert second["planned_because"].startswith("live differs: ")
+    assert data["totals"]["in_sync"] == 1 and data["totals"]["ok"] == 2
+    # A verify without its evidence, or with commands, is not a report tfgen writes.
+    jsonschema = pytest.importorskip("jsonschema")
+    for broken in ({**first, "in_sync": None}, {**first, "changes": True}):
+        with pytest.raises(jsonschema.ValidationError):
+            runkit.check_report({**data, "stacks": [broken]})
+
+    console = Console(record=True, width=300)
+    report.print_table(console, results, _info())
+    table = console.export_text()
+    assert (
+        "in sync, verified live: files as last applied (abababababab); 111111111111/us-east-1"
+        in table
+    )
+    assert "changes (live differs)" in table
+    assert "1 in sync, verified live" in table
+
+    text = report.markdown(results, _info(), 2, None)
+    assert "1 stack in sync, verified live, and not planned" in text
+    assert "planned because: live differs: c/us-east-1" in text
+    assert "✔️ 1 stack in sync, verified live</summary>" in text
+    assert (
+        "registries read live at 2023-11-14T22:13:20.250Z; 111111111111/us-east-1 (a): "
+        "registry policy as desired; note: rule order &lt;!--"
+    ) in text
+
+
+def test_markdown_cuts_the_in_sync_list_to_its_budget() -> None:
+    stacks = [
+        ManifestStack(f"acct{i:05d}/registry-policy", "p", "registry-policy", 1)
+        for i in range(20_000)
+    ]
+    text = report.markdown([_verified(s) for s in stacks], _info(), 0, "report.json")
+    assert len(text) < report.MARKDOWN_LIMIT
+    assert "20000 stacks in sync, verified live" in text
+    assert "more: see report.json" in text
 
 
 # --- lock and terraform lookup --------------------------------------------------------------

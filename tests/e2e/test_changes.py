@@ -47,7 +47,7 @@ def change(world: World, before: str, after: str, *, replan: bool = False, case:
     code, verdict = world.verify()
     assert code == 0, verdict
     if replan:
-        assert world.plan().code == 0
+        assert world.plan("--all").code == 0
 
 
 TWO_RULES = specs.spec(
@@ -152,4 +152,4 @@ def test_push_a_destinations_grant_past_a_statement_boundary(world: World) -> No
     assert normalised(world.live(after)) == normalised(after)
     code, verdict = world.verify()
     assert code == 0, verdict
-    assert world.plan().code == 0
+    assert world.plan("--all").code == 0

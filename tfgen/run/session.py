@@ -110,6 +110,17 @@ class Session:
         ws = self.ctx.workspace
         return tuple(st for st in self.stacks if ws.read_record(st, destroy) is not None)
 
+    def in_sync(self) -> tuple[ManifestStack, ...]:
+        """The selected stacks the last plan found in sync, verified live, with the files they
+        have now (so they have nothing to apply)."""
+        ws = self.ctx.workspace
+        return tuple(
+            st
+            for st in self.stacks
+            if (found := ws.read_in_sync(st)) is not None
+            and found == hashes.stack_hash(self.manifest, st)
+        )
+
     def pending(self, stacks: Sequence[ManifestStack]) -> list[StackResult]:
         """The saved plans of `stacks` as plan results, for the summary shown before applying."""
         out: list[StackResult] = []

@@ -57,6 +57,26 @@ MALFORMED: list[tuple[Any, list[str]]] = [
     (body(stacks=[{**GOOD_STACK, "kind": "x"}]), ["stacks[0].kind: 'x' is not one of"]),
     (body(stacks=[{**GOOD_STACK, "depends_on": "b"}]), ["stacks[0].depends_on: expected a list"]),
     (body(stacks=[{**GOOD_STACK, "retired": "yes"}]), ["stacks[0].retired: expected true"]),
+    # What a retired stack is rendered from is checked like the rest: its account, Regions (they
+    # become provider aliases), the role its providers assume and its provider constraint.
+    (body(stacks=[{**GOOD_STACK, "account": "A b"}]), ["stacks[0].account: 'A b' is not an"]),
+    (
+        body(stacks=[{**GOOD_STACK, "regions": ["us-east-1\nx"]}]),
+        ["stacks[0].regions: 'us-east-1\\nx' is not a Region name"],
+    ),
+    (body(stacks=[{**GOOD_STACK, "regions": ["us_east"]}]), ["'us_east' is not a Region name"]),
+    (
+        body(stacks=[{**GOOD_STACK, "retired_regions": ["eu-west-1"]}]),
+        ["stacks[0].retired_regions: 'eu-west-1' is not one of the stack's regions"],
+    ),
+    (
+        body(stacks=[{**GOOD_STACK, "role_arn": "arn:aws:iam::1:role/x"}]),
+        ["stacks[0].role_arn: 'arn:aws:iam::1:role/x' is not an IAM role ARN"],
+    ),
+    (
+        body(stacks=[{**GOOD_STACK, "aws_provider": "banana"}]),
+        ["stacks[0].aws_provider: 'banana' is not a version constraint"],
+    ),
     (body(stacks=[{**GOOD_STACK, "path": "../x"}]), ["stacks[0].path: '../x' is not normalised"]),
     (body(stacks=[{**GOOD_STACK, "modules": ["/etc"]}]), ["stacks[0].modules[0]: '/etc' is abs"]),
     (

@@ -57,11 +57,14 @@ def test_a_stack_that_leaves_the_spec_is_rendered_to_destroy(tmp_path: Path) -> 
     spec, out = tmp_path / "tfgen.yaml", tmp_path / "out"
     render(spec, out, TO_B + TO_C)
     c = out / "stacks" / "c" / "registry-policy"
-    before = {name: (c / name).read_bytes() for name in ("versions.tf", "providers.tf")}
+    versions, providers = (c / "versions.tf").read_bytes(), (c / "providers.tf").read_text()
     err = render(spec, out, TO_B)
     assert "stack c/registry-policy left the spec: its plan destroys what it managed" in err
     assert 'module "' not in (c / "main.tf").read_text()  # nothing to manage: the plan destroys
-    assert {name: (c / name).read_bytes() for name in before} == before  # providers, backend
+    assert (c / "versions.tf").read_bytes() == versions  # the same backend and constraint
+    block = providers[providers.index('provider "aws"') :]
+    retired = (c / "providers.tf").read_text()
+    assert block in retired and "us-east-1 left the spec" in retired  # the same provider
     entry = stacks(out)["c/registry-policy"]
     assert entry.retired and entry.retired_regions == ("us-east-1",) and entry.modules == ()
     assert "c/registry-policy" not in stacks(out)["a/replication"].depends_on

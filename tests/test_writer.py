@@ -15,13 +15,11 @@ from click.testing import CliRunner
 
 from tests.rendering import REPO, tree
 from tests.test_render import SPEC_TWO
-from tfgen import manifest
 from tfgen.cli import main_group
 from tfgen.compile import compile_loaded
 from tfgen.errors import RenderError, TfgenError
 from tfgen.manifest import JOURNAL, MANIFEST, ManifestStack
 from tfgen.render import parallel, render_tree
-from tfgen.run import hashes
 from tfgen.spec import load_spec
 
 HUB = REPO / "examples" / "hub-and-spoke" / "tfgen.yaml"
@@ -172,29 +170,25 @@ def test_an_unedited_file_dropped_from_the_spec_is_removed(tmp_path: Path) -> No
     assert not imports.exists() and "kept" not in err
 
 
-def test_a_retired_stacks_kept_files_keep_the_hash_tfgen_wrote(tmp_path: Path) -> None:
+def test_a_retired_stack_is_rendered_anew_never_kept_as_the_tree_has_it(tmp_path: Path) -> None:
+    """A retired stack's files come from tfgen, like every other: an edit (or a planted file
+    listed in a tampered manifest) is overwritten, and --check reports it."""
     spec = tmp_path / "tfgen.yaml"
     out = tmp_path / "tree"
     spec.write_text(THREE)
     assert render(str(spec), "--out", str(out))[0] == 0
     stack = out / "stacks" / "c" / "registry-policy"
     providers = stack / "providers.tf"
-    written = sha(providers.read_bytes())
     spec.write_text(TWO)
-    assert render(str(spec), "--out", str(out))[0] == 0  # retired: its providers stay
-    providers.write_text(providers.read_text() + "# edited while retired\n")
-    assert render(str(spec), "--out", str(out))[0] == 0
-    rel = "stacks/c/registry-policy/providers.tf"
-    assert json.loads((out / MANIFEST).read_text())["files"][rel] == written
-    tree = manifest.load(out)
-    retired = next(s for s in tree.stacks if s.id == "c/registry-policy")
-    hashes.write_applied(
-        out / ".tfgen" / "applied.json", {retired.id: hashes.stack_hash(tree, retired)}
-    )
-    code, err = render(str(spec), "--out", str(out), "--prune")
-    assert code == 0, err
-    assert providers.exists() and f"kept {providers}" in err
-    assert [p.name for p in stack.iterdir()] == ["providers.tf"]
+    assert render(str(spec), "--out", str(out))[0] == 0  # retired
+    written = providers.read_bytes()
+    hostile = b'resource "terraform_data" "x" {\n  provisioner "local-exec" { command = "id" }\n}\n'
+    providers.write_bytes(written + hostile)
+    code, err = render(str(spec), "--out", str(out), "--check")
+    assert code == 1 and "1 file would change: 1 updated" in err
+    code, err = render(str(spec), "--out", str(out), "-v")
+    assert code == 0 and f"{providers} (was edited by hand; overwritten)" in err
+    assert providers.read_bytes() == written
 
 
 # --- every staging name and run-time file: never written through a planted link -------------------

@@ -189,6 +189,11 @@ TEMPLATE_PREFIX_PATTERN = (
     r"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"
 )
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
+# tfgen's own: an account's name in the spec names directories and state keys.
+ACCOUNT_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+# IAM identifiers (IAM User Guide): ASCII letters, digits and +=,.@_-; path (1-512 characters)
+# and name (1-64) together at most 576.
+ROLE_ARN_PATTERN = r"arn:(aws[a-z-]*):iam::([0-9]{12}):role/[A-Za-z0-9+=,.@_/-]{1,576}"
 KMS_KEY_PATTERN = r"^arn:aws[a-z0-9-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[a-z0-9-]+$"
 EXCLUSION_FILTER_PATTERN = r"^[0-9a-zA-Z._*-]{1,128}$"
 EXCLUSION_FILTER_TYPES = ("WILDCARD",)  # ECR API ImageTagMutabilityExclusionFilterType

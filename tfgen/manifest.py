@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tfgen import limits, versions
 from tfgen.constants import STATE_DIR
 from tfgen.errors import TfgenError
 
@@ -48,6 +49,10 @@ _NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
 _STACK_ID = re.compile(rf"{_NAME}/{_NAME}")
 _ACCOUNT_ID = re.compile(r"(\d{12})?")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ACCOUNT_NAME = re.compile(limits.ACCOUNT_NAME_PATTERN)
+_ROLE_ARN = re.compile(limits.ROLE_ARN_PATTERN)
+# A Region becomes a provider alias (its '-' as '_'): letters, digits and '-', a letter first.
+_REGION = re.compile(r"[a-z][a-z0-9-]{1,24}")
 _STACK_KEYS = {
     "id": "a string",
     "path": "a string",
@@ -60,6 +65,8 @@ _STACK_KEYS = {
     "depends_on": "a list of strings",
     "retired": "true or false",
     "retired_regions": "a list of strings",
+    "role_arn": "a string",
+    "aws_provider": "a string",
     "orphaned": "true or false",  # what manifests before 0.2 called `retired`
 }
 _REQUIRED_STACK_KEYS = ("id", "path", "kind", "phase")
@@ -97,6 +104,10 @@ class ManifestStack:
     regions: tuple[str, ...] = ()
     retired: bool = False
     retired_regions: tuple[str, ...] = ()
+    # What its providers assume and the hashicorp/aws constraint it was rendered with: a retired
+    # stack is rendered from these (its account may be gone from the spec), never kept as it was.
+    role_arn: str = ""
+    aws_provider: str = ""
 
     @property
     def slug(self) -> str:
@@ -119,6 +130,10 @@ class ManifestStack:
             data["retired"] = True
         if self.retired_regions:
             data["retired_regions"] = list(self.retired_regions)
+        if self.role_arn:
+            data["role_arn"] = self.role_arn
+        if self.aws_provider:
+            data["aws_provider"] = self.aws_provider
         return data
 
 
@@ -330,6 +345,8 @@ def _stack(raw: Any, where: str, problems: list[str]) -> ManifestStack | None:
         regions=tuple(raw.get("regions", ())),
         retired=raw.get("retired", False) or raw.get("orphaned", False),
         retired_regions=tuple(raw.get("retired_regions", ())),
+        role_arn=raw.get("role_arn", ""),
+        aws_provider=raw.get("aws_provider", ""),
     )
     problems.extend(f"{where}.{p}" for p in _stack_problems(stack))
     return stack if len(problems) == before else None
@@ -364,12 +381,21 @@ def _stack_problems(stack: ManifestStack) -> Iterable[str]:
             yield f"depends_on[{i}]: {dep!r} is not a stack id"
     if not _ACCOUNT_ID.fullmatch(stack.account_id):
         yield f"account_id: {stack.account_id!r} is not 12 digits"
+    if stack.account and not _ACCOUNT_NAME.fullmatch(stack.account):
+        yield f"account: {stack.account!r} is not an account name of a spec"
+    for region in stack.regions:
+        if not _REGION.fullmatch(region):
+            yield f"regions: {region!r} is not a Region name"
     for region in stack.retired_regions:
         if region not in stack.regions:
             yield f"retired_regions: {region!r} is not one of the stack's regions"
-    for name, value in (("account", stack.account), *(("regions", r) for r in stack.regions)):
-        if _CONTROL.search(value):
-            yield f"{name}: {value!r} holds a control character"
+    if stack.role_arn and not _ROLE_ARN.fullmatch(stack.role_arn):
+        yield f"role_arn: {stack.role_arn!r} is not an IAM role ARN"
+    if stack.aws_provider:
+        try:
+            versions.parse(stack.aws_provider)
+        except versions.ConstraintError:
+            yield f"aws_provider: {stack.aws_provider!r} is not a version constraint"
 
 
 def path_problem(rel: Any, *, top: str | None = None) -> str | None:
@@ -521,7 +547,6 @@ def tree_problems(manifest: Manifest) -> list[str]:
     if os.path.lexists(root / JOURNAL):
         return [f"{JOURNAL}: a render was interrupted while it updated the tree"]
     guard = TreeGuard(root)
-    retired = [st for st in manifest.stacks if st.retired]
     for rel, digest in manifest.files.items():
         try:
             data = guard.read(rel)
@@ -531,17 +556,7 @@ def tree_problems(manifest: Manifest) -> list[str]:
         if data is None:
             problems.append(f"{rel}: listed, but missing")
         elif hashlib.sha256(data).hexdigest() != digest:
-            gone = next((st for st in retired if rel.startswith(st.path + "/")), None)
-            problems.append(
-                f"{rel}: changed since tfgen rendered it"
-                + (
-                    f" (stack {gone.id} left the spec, so a render keeps the file as it was "
-                    "written: restore it; after the plan that destroys the stack is applied, "
-                    "`tfgen render --prune` removes it)"
-                    if gone is not None
-                    else ""
-                )
-            )
+            problems.append(f"{rel}: changed since tfgen rendered it")
     dirs = sorted(
         {s.path for s in manifest.stacks} | {m for s in manifest.stacks for m in s.modules}
     )

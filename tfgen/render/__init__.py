@@ -43,7 +43,7 @@ def render_files(
     gone = retirement or Retirement()
     stacks = (
         *plan_stacks(state, adopt, gone.regions),
-        *(retired_stack(s) for s in gone.stacks),
+        *(retired_stack(s, state.settings) for s in gone.stacks),
     )
     files: dict[str, bytes] = dict(module_files())
     for stack in stacks:
@@ -83,7 +83,6 @@ def render_tree(
         files,
         [s.entry for s in stacks],
         generator,
-        keep=retirement.keep_files(previous) if previous else (),
         previous=previous,
         check=check,
     )

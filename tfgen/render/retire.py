@@ -29,20 +29,6 @@ class Retirement:
     pruned_paths: tuple[str, ...] = ()  # directories of the stacks pruned whole
     kept: tuple[tuple[str, str], ...] = ()  # (what, why) --prune could not drop
 
-    def keep_files(self, previous: Manifest) -> tuple[str, ...]:
-        """The retired stacks' files that stay as they are: all but main.tf (rendered anew) and
-        imports.tf (import blocks would import what is being destroyed)."""
-        out: list[str] = []
-        for stack in self.stacks:
-            prefix = stack.path + "/"
-            out.extend(
-                rel
-                for rel in previous.files
-                if rel.startswith(prefix)
-                and rel.removeprefix(prefix) not in ("main.tf", "imports.tf")
-            )
-        return tuple(sorted(out))
-
     def notices(self) -> list[str]:
         """What to tell the user while something is retired."""
         lines = [

@@ -86,24 +86,17 @@ def sync(
     stacks: Sequence[ManifestStack],
     generator: str,
     *,
-    keep: Iterable[str] = (),
     previous: Manifest | None = None,
     check: bool = False,
 ) -> SyncResult:
     """Make DIR hold exactly `files` (plus what tfgen does not own); write the manifest.
 
-    `keep` names files of the previous manifest that stay owned as they are (a retired stack's
-    providers and backend). `previous` is that manifest when the caller has read it already, after
-    `recover` (the tree must be whole before its manifest is read)."""
+    `previous` is the tree's manifest when the caller has read it already, after `recover` (the
+    tree must be whole before its manifest is read)."""
     recovered = "" if previous is not None else recover(root, check)
     kind = target_kind(root)
     old = previous or read(root) or Manifest(root, {}, ())
     guard = TreeGuard(root)
-    kept_files = {
-        rel: old.files[rel]
-        for rel in keep
-        if rel in old.files and rel not in files and guard.exists(rel)
-    }
 
     changes: list[FileChange] = []
     pending: dict[str, bytes] = {}
@@ -127,10 +120,10 @@ def sync(
             diff = unified_diff(rel, current, data) if check else ""
             changes.append(FileChange(rel, Change.UPDATE, note, diff))
         pending[rel] = data
-    removals, kept = _removals(guard, old, set(files) | set(kept_files))
+    removals, kept = _removals(guard, old, set(files))
     changes.extend(FileChange(rel, Change.REMOVE) for rel in removals)
 
-    owned = {rel: sha256(data) for rel, data in files.items()} | kept_files
+    owned = {rel: sha256(data) for rel, data in files.items()}
     manifest_bytes = encode(owned, stacks, generator)
     # The manifest is compared like every file: a stale, edited or deleted one is a change.
     current_manifest = None if new_tree else _read(guard, MANIFEST)

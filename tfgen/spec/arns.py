@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 
-# Path (1-512 characters) and name (1-64) together: at most 576 (IAM quotas).
-ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::([0-9]{12}):role/[A-Za-z0-9+=,.@_/-]{1,576}")
+from tfgen import limits
+
+ROLE_ARN = re.compile(limits.ROLE_ARN_PATTERN)
 ROLE_ARN_EXAMPLE = "arn:aws:iam::111111111111:role/NAME"
 
 

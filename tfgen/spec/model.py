@@ -18,9 +18,10 @@ from pydantic import (
     field_validator,
 )
 
+from tfgen import limits
 from tfgen.spec.issues import Issue, SpecPath, did_you_mean
 
-Name = Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+Name = Annotated[StrictStr, Field(pattern=limits.ACCOUNT_NAME_PATTERN)]
 Region = StrictStr
 DEFAULT_BACKEND_KEY = "ecr/{account}/{stack}.tfstate"
 

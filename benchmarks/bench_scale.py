@@ -7,8 +7,8 @@ filters; build accounts (one per 20 workloads: a registry has at most 25 destina
 `base/` from us-east-1 to their workloads' us-east-1, so every workload both sends and receives
 and has both stacks. 100 workloads: 207 stacks.
 
-It is provisioned once (render, `tfgen plan`, `tfgen apply`, all with --parallelism 2), then, in the
-same run, timed:
+It is provisioned once (render, `tfgen plan`, `tfgen apply`, with --provision-parallelism, default
+4: provisioning is compared with nothing), then, in the same run, timed at --parallelism (default 2):
 
 1. the unchanged organisation: `tfgen plan` (only what differs) against `tfgen plan --all`: the
    ratio (target >= 20) and the verdict (both exit 0 with --detailed-exitcode);
@@ -23,6 +23,8 @@ filesystem mirror at /opt/tf-plugins, or $TFGEN_TEST_PROVIDER_MIRROR, and a plug
 keeps local state in each stack. Nothing outside its work directory is written.
 
     python benchmarks/bench_scale.py [--workloads 100] [--parallelism 2] [--json FILE]
+
+With --json, the figures so far are written after each step, so a run cut short leaves them.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,12 +161,14 @@ class Tfgen:
         self.parallelism = parallelism
         self.runs: list[Run] = []
 
-    def __call__(self, name: str, *args: str, ok: tuple[int, ...] = (0,)) -> Run:
+    def __call__(
+        self, name: str, *args: str, ok: tuple[int, ...] = (0,), parallelism: int | None = None
+    ) -> Run:
         report = self.work / f"report-{len(self.runs):02d}-{name}.json"
         argv = [sys.executable, "-m", "tfgen", *args]
         if args[0] in ("plan", "apply"):
             argv += [str(self.out), "--terraform", self.terraform, "--json", str(report)]
-            argv += ["--parallelism", str(self.parallelism)]
+            argv += ["--parallelism", str(parallelism or self.parallelism)]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(argv, env=self.env, capture_output=True, text=True, check=False)
@@ -211,7 +216,14 @@ def read_cost(run: Run) -> tuple[int, float]:
     return 0, 0.0
 
 
-def bench(org: Org, work: Path, parallelism: int, terraform: str) -> dict[str, Any]:
+def bench(
+    org: Org,
+    work: Path,
+    parallelism: int,
+    terraform: str,
+    provision: int,
+    save: Callable[[dict[str, Any]], None],
+) -> dict[str, Any]:
     results: dict[str, Any] = {
         "workloads": org.workloads,
         "stacks": org.stacks,
@@ -227,9 +239,15 @@ def bench(org: Org, work: Path, parallelism: int, terraform: str) -> dict[str, A
         tf.spec.write_text(generate_spec(org))
         print(f"provisioning {org.stacks} stacks ({org.workloads} workloads):", flush=True)
         tf.render()
-        first = tf("plan-first", "plan", "--detailed-exitcode", ok=(2,))
-        applied = tf("apply-first", "apply", "--auto-approve")
-        results["provision"] = {"plan_s": first.wall, "apply_s": applied.wall}
+        # Provisioning is not compared with anything: it may use more Terraform processes.
+        first = tf("plan-first", "plan", "--detailed-exitcode", ok=(2,), parallelism=provision)
+        applied = tf("apply-first", "apply", "--auto-approve", parallelism=provision)
+        results["provision"] = {
+            "plan_s": first.wall,
+            "apply_s": applied.wall,
+            "parallelism": provision,
+        }
+        save(results)
 
         print("1. the unchanged organisation:", flush=True)
         fast = tf("plan", "plan", "--detailed-exitcode")
@@ -247,7 +265,7 @@ def bench(org: Org, work: Path, parallelism: int, terraform: str) -> dict[str, A
             "plan_cpu_s": fast.cpu,
             "plan_all_cpu_s": full.cpu,
         }
-        tf("apply (no changes)", "apply", "--auto-approve")
+        save(results)
 
         print("2. one account's spec changes:", flush=True)
         before = tf.stack_files()
@@ -263,6 +281,7 @@ def bench(org: Org, work: Path, parallelism: int, terraform: str) -> dict[str, A
             "planned": sorted(change.ids("plan")),
             "ratio_vs_all": full.wall / change.wall,
         }
+        save(results)
 
         print("3. drift in one registry:", flush=True)
         drifted = 42 % org.workloads
@@ -334,14 +353,24 @@ def main() -> int:
     parser.add_argument("--workloads", type=int, default=100)
     parser.add_argument("--backups", type=int, default=None, help="default: workloads / 50")
     parser.add_argument("--parallelism", type=int, default=2)
+    parser.add_argument(
+        "--provision-parallelism", type=int, default=4, help="for the first plan and apply"
+    )
     parser.add_argument("--terraform", default=str(tfenv.terraform_on_path() or "terraform"))
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
     org = Org(args.workloads, args.backups or max(1, args.workloads // 50))
     work = Path(tempfile.mkdtemp(prefix="tfgen-bench-scale-"))
+
+    def save(partial: dict[str, Any]) -> None:  # what a run cut short still leaves
+        if args.json:
+            args.json.write_text(json.dumps(partial, indent=2) + "\n")
+
     try:
-        results = bench(org, work, args.parallelism, args.terraform)
+        results = bench(
+            org, work, args.parallelism, args.terraform, args.provision_parallelism, save
+        )
     finally:
         if args.keep:
             print(f"kept {work}")

@@ -189,6 +189,44 @@ def test_changed_against_applied(tmp_path: Path) -> None:
     ]
 
 
+def test_one_hasher_reads_each_file_once_and_hashes_as_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hashing every stack of a tree re-read the shared modules for each stack and scanned the
+    whole manifest per stack (quadratic at 20,000 stacks). One Hasher reads each file once, and
+    the hashes are those applied records already hold: sha256 over "path NUL sha256 NL", sorted."""
+    import hashlib
+
+    from tfgen.manifest import TreeGuard
+
+    root = runkit.build_tree(
+        tmp_path / "d",
+        [
+            runkit.StackDef(f"{name}/replication", runkit.resource(), modules=("modules/m",))
+            for name in ("a", "b", "c")
+        ],
+        modules={"m": runkit.resource("inner")},
+    )
+    manifest = load_manifest(root)
+    reads: list[str] = []
+    real = TreeGuard.read
+
+    def counted(self: TreeGuard, rel: str) -> bytes | None:
+        reads.append(rel)
+        return real(self, rel)
+
+    monkeypatch.setattr(TreeGuard, "read", counted)
+    hasher = hashes.Hasher(manifest)
+    found = {s.id: hasher.hash(s) for s in manifest.stacks}
+    assert sorted(reads) == sorted({f for s in manifest.stacks for f in hasher.files(s)})
+    for stack in manifest.stacks:
+        digest = hashlib.sha256()
+        for rel in hasher.files(stack):
+            sha = hashlib.sha256((root / rel).read_bytes()).hexdigest()
+            digest.update(f"{rel}\0{sha}\n".encode())
+        assert found[stack.id] == digest.hexdigest() == hashes.stack_hash(manifest, stack)
+
+
 # --- scheduler ------------------------------------------------------------------------------
 
 P1 = ManifestStack("a/registry-policy", "stacks/a/registry-policy", "registry-policy", 1)

@@ -70,13 +70,13 @@ class Triage:
 
 
 def files_reason(
-    manifest: Manifest, stack: ManifestStack, applied: Mapping[str, str]
+    hasher: hashes.Hasher, stack: ManifestStack, applied: Mapping[str, str]
 ) -> tuple[str, str]:
     """(why the stack must be planned for its files alone, or ""; its content hash)."""
     if stack.retired:
         return RETIRED, ""
     try:
-        current = hashes.stack_hash(manifest, stack)
+        current = hasher.hash(stack)
     except (UnsafePathError, OSError) as exc:
         return f"{NOT_VERIFIED}: {exc}", ""
     recorded = applied.get(stack.id)
@@ -98,8 +98,9 @@ def decide(
     started = time.monotonic()
     decisions: dict[str, Decision] = {}
     candidates: list[tuple[ManifestStack, str, desired.StackDesired]] = []
+    hasher = hashes.Hasher(manifest)
     for stack in stacks:
-        why, current = files_reason(manifest, stack, applied)
+        why, current = files_reason(hasher, stack, applied)
         if why:
             decisions[stack.id] = Decision(stack, why)
             continue

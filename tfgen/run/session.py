@@ -99,10 +99,9 @@ class Session:
         depends on it may be applied."""
         applied = hashes.read_applied(self.ctx.workspace.applied_path)
         ids = {s.id for s in applying}
+        hasher = hashes.Hasher(self.manifest)
         return tuple(
-            st
-            for st in self.stacks
-            if st.id not in ids and applied.get(st.id) != hashes.stack_hash(self.manifest, st)
+            st for st in self.stacks if st.id not in ids and applied.get(st.id) != hasher.hash(st)
         )
 
     def saved(self, destroy: bool = False) -> tuple[ManifestStack, ...]:
@@ -114,11 +113,11 @@ class Session:
         """The selected stacks the last plan found in sync, verified live, with the files they
         have now (so they have nothing to apply)."""
         ws = self.ctx.workspace
+        hasher = hashes.Hasher(self.manifest)
         return tuple(
             st
             for st in self.stacks
-            if (found := ws.read_in_sync(st)) is not None
-            and found == hashes.stack_hash(self.manifest, st)
+            if (found := ws.read_in_sync(st)) is not None and found == hasher.hash(st)
         )
 
     def pending(self, stacks: Sequence[ManifestStack]) -> list[StackResult]:

@@ -12,6 +12,7 @@ import pytest
 from rich.console import Console
 
 from tests import runkit, tfenv
+from tfgen import console as tfgen_console
 from tfgen import report
 from tfgen.dirlock import DirLock, LockedError
 from tfgen.manifest import ManifestError, ManifestStack
@@ -560,6 +561,25 @@ def test_in_sync_stacks_are_reported_with_their_evidence(tmp_path: Path) -> None
         "registries read live at 2023-11-14T22:13:20.250Z; 111111111111/us-east-1 (a): "
         "registry policy as desired; note: rule order &lt;!--"
     ) in text
+
+
+def test_the_table_folds_many_in_sync_stacks_into_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stacks = [
+        ManifestStack(f"acct{i:05d}/registry-policy", "p", "registry-policy", 1)
+        for i in range(report.TABLE_IN_SYNC_ROWS + 1)
+    ]
+    planned = StackResult(ManifestStack("x/replication", "q", "replication", 2), "plan", Status.OK)
+    results = [planned, *(_verified(s) for s in stacks)]
+    console = Console(record=True, width=300)
+    report.print_table(console, results, _info())
+    text = console.export_text()
+    assert "x/replication" in text and "acct00000" not in text
+    assert "21 stacks in sync, verified live, not planned (-v lists them" in text
+    monkeypatch.setattr(tfgen_console, "verbosity", 1)
+    report.print_table(console, results, _info())
+    assert "acct00020/registry-policy" in console.export_text()
 
 
 def test_markdown_cuts_the_in_sync_list_to_its_budget() -> None:

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tfgen import __version__, escape, safeio
+from tfgen import console as tfgen_console
 from tfgen.exitcodes import ExitCode
 from tfgen.manifest import ManifestStack
 from tfgen.run.events import Event
@@ -309,20 +310,36 @@ class LiveProgress:
 # --- terminal table -------------------------------------------------------------------------
 
 
+# More in-sync stacks than this are one line under the table (-v lists them): a row costs rich
+# about 10 ms, 200 s for the 20,000 stacks of an unchanged organisation of 10,000 accounts.
+TABLE_IN_SYNC_ROWS = 20
+
+
 def print_table(console: Console, results: Sequence[StackResult], info: RunInfo) -> None:
+    verified = sum(1 for r in results if r.in_sync is not None)
+    folded = verified > TABLE_IN_SYNC_ROWS and tfgen_console.verbosity <= 0
+    shown = [r for r in results if not (folded and r.in_sync is not None)]
     table = Table(title=f"tfgen {info.command}: {info.directory}", title_justify="left")
     table.add_column("stack", no_wrap=True)
-    ecr = any(ecr_brief(r.summary) for r in results)
+    ecr = any(ecr_brief(r.summary) for r in shown)
     for column in ("phase", "status", "changes", *(("ECR",) if ecr else ()), "time", "note"):
         table.add_column(column, overflow="fold")
-    for r in results:
+    for r in shown:
         cells: list[Text | str] = [r.stack.id, str(r.stack.phase)]
         cells.append(Text(r.status.value, style=_STYLE[r.status]))
         cells.append(counts(r.summary))
         if ecr:
             cells.append(ecr_brief(r.summary))
         table.add_row(*cells, f"{r.duration:.1f}s", _note(r))
-    console.print(table)
+    if shown:
+        console.print(table)
+    if folded:
+        console.print(
+            f"{plural(verified, 'stack')} {IN_SYNC_NOTE}, not planned (-v lists them; the JSON "
+            "and Markdown reports give each one's evidence)",
+            highlight=False,
+            soft_wrap=True,
+        )
     totals = _totals(results)
     in_sync = f"; {totals['in_sync']} {IN_SYNC_NOTE}" if totals["in_sync"] else ""
     console.print(

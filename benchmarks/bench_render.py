@@ -42,6 +42,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -199,6 +200,43 @@ def seed_moto(spec: Path) -> int:
     return len(state.registries)
 
 
+def write_live(spec: Path, path: Path) -> int:
+    """What moto would answer for each registry (the desired state, applied), as JSON, for the
+    offline verify pass; returns the registries written."""
+    from tfgen.api import compile_spec, load_spec
+
+    state = compile_spec(load_spec(spec))
+    live: dict[str, dict[str, Any]] = {}
+    for r in state.registries:
+        live.setdefault(r.account, {})[r.region] = {
+            "account_id": r.account_id,
+            "replication_configuration": r.replication_configuration(),
+            "registry_policy": r.registry_policy(),
+        }
+    path.write_text(json.dumps(live))
+    return len(state.registries)
+
+
+# The verify pass without its HTTP reads: `tfgen plan` as it runs, but each registry's read
+# (AssumeRole, DescribeRegistry, GetRegistryPolicy) answered from a file of what the registries
+# hold. Everything else is tfgen's own code: the tree check, the hashes against the applied
+# record, every desired.json parsed, the comparison, the in-sync records and the report.
+OFFLINE = """
+import json, sys
+from tfgen.aws import live, sessions, verify
+held = json.load(open(sys.argv[1]))
+def read(_sessions, account, region, templates=False):
+    r = held[account][region]
+    return live.LiveRegistry(account, r["account_id"], region, r["replication_configuration"],
+                             r["registry_policy"], None if templates else ())
+verify.read_registry = read
+sessions.Sessions.preflight = lambda self: None
+from tfgen.cli import main
+sys.argv = ["tfgen", *sys.argv[2:]]
+main()
+"""
+
+
 def write_applied(out: Path) -> int:
     """The applied record `tfgen apply` would have written: every stack's content hash."""
     from tfgen.manifest import load as load_manifest
@@ -212,15 +250,17 @@ def write_applied(out: Path) -> int:
     return len(manifest.stacks)
 
 
-def curve(sizes: list[int], base: Path, verify: bool) -> list[dict[str, float]]:
+def curve(sizes: list[int], base: Path, verify: bool, online_max: int) -> list[dict[str, float]]:
     work = Path(tempfile.mkdtemp(prefix="tfgen-bench-curve-", dir=base))
     rows: list[dict[str, float]] = []
     tfgen = [sys.executable, "-m", "tfgen", "-q"]
     try:
-        serve = contextlib.nullcontext("") if not verify else _serving()
+        online = verify and any(n <= online_max for n in sizes)
+        serve = _serving() if online else contextlib.nullcontext("")
         with serve as endpoint:
             env = None
             if verify:
+                endpoint = endpoint or "http://127.0.0.1:9"  # never reached offline
                 env = aws_env(endpoint, work)
                 env["PATH"] = os.environ.get("PATH", "")
             for workloads in sizes:
@@ -247,7 +287,15 @@ def curve(sizes: list[int], base: Path, verify: bool) -> list[dict[str, float]]:
                 )
                 row["stacks"] = write_applied(out) if verify else 0
                 if verify:
-                    row["registries"] = seed_moto(spec)
+                    held = work / "live.json"
+                    row["registries"] = write_live(spec, held)
+                    offline = [sys.executable, "-c", OFFLINE, str(held), "-q", "plan", str(out)]
+                    row["offline_s"], row["offline_kib"], row["offline_cpu"] = timed_peak(
+                        [*offline, "--detailed-exitcode"], env
+                    )
+                    held.unlink()
+                if verify and workloads <= online_max:
+                    seed_moto(spec)
                     row["verify_s"], row["verify_kib"], row["verify_cpu"] = timed_peak(
                         [*tfgen, "plan", str(out), "--detailed-exitcode"], env
                     )
@@ -277,24 +325,29 @@ def show_row(row: dict[str, float]) -> None:
         f"validate {row['validate_s']:.2f} s / {row['validate_kib'] / 1024:.0f} MB",
         f"stacks {row['stacks_s']:.2f} s / {row['stacks_kib'] / 1024:.0f} MB",
     ]
+    if "offline_s" in row:
+        parts.append(
+            f"verify pass without the reads ({int(row['stacks'])} stacks, "
+            f"{int(row['registries'])} registries) {row['offline_s']:.1f} s / "
+            f"{row['offline_kib'] / 1024:.0f} MB"
+        )
     if "verify_s" in row:
         parts.append(
-            f"verify pass ({int(row['stacks'])} stacks, {int(row['registries'])} registries) "
-            f"{row['verify_s']:.1f} s / {row['verify_kib'] / 1024:.0f} MB, tfgen's CPU "
-            f"{row['verify_cpu']:.1f} s"
+            f"verify pass against moto {row['verify_s']:.1f} s / "
+            f"{row['verify_kib'] / 1024:.0f} MB, tfgen's CPU {row['verify_cpu']:.1f} s"
         )
     print("; ".join(parts), flush=True)
 
 
 def growth(rows: list[dict[str, float]]) -> None:
     """Each step's growth against the growth in accounts (1.0: linear)."""
-    steps = ("render_s", "noop_s", "validate_s", "stacks_s", "verify_s")
+    steps = ("render_s", "noop_s", "validate_s", "stacks_s", "offline_s", "verify_s")
     for a, b in itertools.pairwise(rows):
         scale = b["accounts"] / a["accounts"]
         found = ", ".join(
             f"{k[:-2]} x{b[k] / a[k]:.1f} ({b[k] / a[k] / scale:.2f} of linear)"
             for k in steps
-            if k in a and a[k] > 0
+            if k in a and k in b and a[k] > 0
         )
         print(f"{int(a['accounts'])} -> {int(b['accounts'])} accounts (x{scale:.1f}): {found}")
 
@@ -304,6 +357,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--curve", help="workload counts, comma-separated: the growth curve")
     parser.add_argument("--verify", action="store_true", help="with --curve: the verify pass too")
+    parser.add_argument(
+        "--online-max",
+        type=int,
+        default=3000,
+        help="with --verify: read moto only up to this many workloads (above, the pass without "
+        "the reads alone)",
+    )
     parser.add_argument("--json", type=Path, help="with --curve: also write the rows here")
     parser.add_argument(
         "--base",
@@ -314,7 +374,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.curve:
         sizes = [int(n) for n in args.curve.split(",")]
-        rows = curve(sizes, (args.base or [Path(tempfile.gettempdir())])[0], args.verify)
+        base = (args.base or [Path(tempfile.gettempdir())])[0]
+        rows = curve(sizes, base, args.verify, args.online_max)
         if args.json:
             args.json.write_text(json.dumps(rows, indent=2) + "\n")
         return

@@ -30,6 +30,9 @@ def _terraform_env(tf_cli_config: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     monkeypatch.delenv("TF_PLUGIN_CACHE_DIR", raising=False)
     monkeypatch.setenv("CHECKPOINT_DISABLE", "1")
     monkeypatch.setenv("NO_COLOR", "1")
+    # pytest-xdist's workers set COLUMNS=80; output is checked as a pipe gets it (tfgen.console).
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
     yield
 
 

@@ -10,6 +10,10 @@ Both are added here, in the test server only, with the API's own validation (bot
 patterns, lengths, enums, required members, the template's errors), so a request the real API
 would refuse is refused here too.
 
+moto checks registry policies as a registry of scope V1 (only ecr:CreateRepository and
+ecr:ReplicateImage); new registries have scope V2, where every ECR action may be granted (the ECR
+User Guide, "Private registry permissions"). `validate_registry_policy_actions` checks as V2 does.
+
 moto's STS lets anyone assume any role. `DENIED_ROLES` gives the tests IAM's answer for a role
 whose trust policy does not admit the caller (AccessDenied), to fail a stack for real.
 
@@ -30,6 +34,7 @@ from moto.core.responses import ActionResult
 from moto.ecr.exceptions import InvalidParameterException
 from moto.ecr.models import ECRBackend
 from moto.ecr.responses import ECRResponse
+from moto.iam.exceptions import MalformedPolicyDocument
 from moto.sts.responses import TokenResponse
 
 # botocore ECR model (service-2.json), shapes Prefix, RCTAppliedFor, ImageTagMutability, ...
@@ -267,11 +272,21 @@ _RESPONSES = {
 }
 
 
+def validate_registry_policy_actions(self: ECRBackend, policy_text: str) -> None:
+    # Scope V2: any ECR action (ecr:*), in Action or NotAction; nothing of another service.
+    for statement in json.loads(policy_text)["Statement"]:
+        actions = statement.get("Action", statement.get("NotAction", []))
+        for action in [actions] if isinstance(actions, str) else actions:
+            if not action.lower().startswith("ecr:"):
+                raise MalformedPolicyDocument()
+
+
 def install(patch: pytest.MonkeyPatch) -> None:
     """Apply the overrides for as long as `patch` lives."""
     # IAM's AccessDenied is not an error shape of STS's model; moto serialises it all the same.
     warnings.filterwarnings("ignore", r"Exception\(AccessDenied\)", UserWarning)
     patch.setattr(ECRBackend, "put_replication_configuration", put_replication_configuration)
     patch.setattr(TokenResponse, "assume_role", assume_role)
+    patch.setattr(ECRBackend, "_validate_registry_policy_action", validate_registry_policy_actions)
     for name, handler in _RESPONSES.items():
         patch.setattr(ECRResponse, name, handler, raising=False)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
@@ -23,7 +24,7 @@ from tests.moto_server import MotoAws
 from tfgen.cli import main_group
 
 STATE_BUCKET = "tfgen-e2e-state"
-# `TFGEN_RECORD_PLANS=1 pytest -m e2e tests/e2e/test_changes.py tests/e2e/test_drift.py` refreshes
+# `TFGEN_RECORD_PLANS=1 pytest -m e2e` refreshes
 # the real plans the summary's unit tests read (tests/test_run_summary.py).
 RECORD_ENV = "TFGEN_RECORD_PLANS"
 PLAN_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "plans"
@@ -205,3 +206,26 @@ def normalised(registries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return result
+
+
+@dataclass
+class Steps:
+    """Steps taken one after another on one world, a test each (fixture `shared_world`): a step
+    starts from the state the previous steps left, recorded in `state` (what `tfgen compile`
+    said at the last apply). Each step is also correct alone (`pytest -k`): it starts from the
+    first step's state then. Under pytest-xdist the module's steps run on one worker, in order
+    (`--dist loadgroup`, marker `xdist_group`)."""
+
+    world: World
+    state: list[dict[str, Any]] = field(default_factory=list)
+    failed: str = ""
+
+    def take(self, name: str, step: Callable[[], None]) -> None:
+        """Run `step`; after a failed one, fail at once: the state it left is unknown."""
+        if self.failed:
+            pytest.fail(f"not run: the earlier step {self.failed!r} failed")
+        try:
+            step()
+        except BaseException:
+            self.failed = name
+            raise

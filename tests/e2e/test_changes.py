@@ -3,10 +3,12 @@ apply makes the live registries equal the compiled state, verify says in sync.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.e2e import delta, specs
-from tests.e2e.harness import World, normalised
+from tests.e2e.harness import Steps, World, normalised
 
 
 def applied(world: World, text: str) -> list[dict[str, object]]:
@@ -20,21 +22,24 @@ def applied(world: World, text: str) -> list[dict[str, object]]:
     return world.compiled()
 
 
-def change(world: World, before: str, after: str, *, replan: bool = False, case: str = "") -> None:
-    old = applied(world, before)
+def change(
+    world: World, old: list[dict[str, object]], after: str, case: str
+) -> list[dict[str, object]]:
+    """From the applied state compiled as `old` to `after`: the plan states exactly the compiled
+    difference, apply makes the live registries equal it (the registries that left are empty),
+    verify says in sync. Returns the new compiled state."""
     world.write_spec(after)
     world.render()
     new = world.compiled()
     plan = world.plan()
-    assert plan.code == 2, plan.output
+    assert plan.code == 2, f"{case}: {plan.output}"
     assert plan.report is not None
     expected = delta.expected(old, new)
-    assert delta.observed(plan.report) == expected
-    if case:
-        world.record(case, plan, expected)
+    assert delta.observed(plan.report) == expected, case
+    world.record(case, plan, expected)
     run = world.apply()
-    assert run.code == 0, run.output
-    assert normalised(world.live(new)) == normalised(new)
+    assert run.code == 0, f"{case}: {run.output}"
+    assert normalised(world.live(new)) == normalised(new), case
     gone = [
         r
         for r in old
@@ -45,9 +50,8 @@ def change(world: World, before: str, after: str, *, replan: bool = False, case:
         assert registry["registry_policy"] is None, registry
         assert registry["creation_templates"] == [], registry
     code, verdict = world.verify()
-    assert code == 0, verdict
-    if replan:
-        assert world.plan("--all").code == 0
+    assert code == 0, (case, verdict)
+    return new
 
 
 TWO_RULES = specs.spec(
@@ -63,39 +67,82 @@ TWO_RULES = specs.spec(
     """
 )
 
-REPLICATE_ONLY = specs.BASE.replace(
-    f'prod: {{id: "{specs.PROD}"}}',
-    f'prod: {{id: "{specs.PROD}", grants: {{create_repositories: false}}}}',
-)
-WIDE = specs.BASE.replace("accounts:\n", "  grants: {scope: wide}\naccounts:\n", 1)
 
-CASES = {
-    "add-destination-region": specs.BASE.replace(
-        "to: [{account: prod, regions: [us-east-1]}]",
-        "to: [{account: prod, regions: [us-east-1, eu-west-1]}]",
+def _edit(old: str, new: str) -> Callable[[str], str]:
+    def edit(text: str) -> str:
+        assert old in text, (old, text)
+        return text.replace(old, new, 1)
+
+    return edit
+
+
+# One change after another on one applied organisation (each applied before the next is made),
+# so the baseline is applied once: every step costs a plan and an apply of what it touches.
+STEPS: list[tuple[str, Callable[[str], str]]] = [
+    (
+        "add-destination-region",
+        _edit("regions: [us-east-1]}]", "regions: [us-east-1, eu-west-1]}]"),
     ),
-    "add-account": specs.BASE.replace(
-        "to: [{account: prod, regions: [us-east-1]}]",
-        "to: [{account: prod, regions: [us-east-1]}, {account: staging, regions: [us-east-1]}]",
+    (
+        "add-account",
+        _edit(
+            "eu-west-1]}]",
+            "eu-west-1]}, {account: staging, regions: [us-east-1]}]",
+        ),
     ),
-    "change-filters": specs.BASE.replace("filters: [team-a/]", "filters: [team-a/, base/]"),
-    "replicate-only": REPLICATE_ONLY,
-    "wide-grants": WIDE,
-    "add-template": specs.BASE
-    + "creation_templates:\n"
-    + "  - accounts: [prod]\n"
-    + "    prefix: team-a\n"
-    + "    image_tag_mutability: IMMUTABLE\n",
-}
+    ("change-filters", _edit("filters: [team-a/]", "filters: [team-a/, base/]")),
+    (
+        "add-template",
+        lambda text: (
+            text
+            + "creation_templates:\n"
+            + "  - accounts: [prod]\n"
+            + "    prefix: team-a\n"
+            + "    image_tag_mutability: IMMUTABLE\n"
+        ),
+    ),
+    ("wide-grants", _edit("accounts:\n", "  grants: {scope: wide}\naccounts:\n")),
+    (
+        "replicate-only",
+        _edit(
+            f'prod: {{id: "{specs.PROD}"}}',
+            f'prod: {{id: "{specs.PROD}", grants: {{create_repositories: false}}}}',
+        ),
+    ),
+]
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_spec_change(world: World, case: str) -> None:
-    change(world, specs.BASE, CASES[case], case=case)
+# The spec after each step: every step adds one change to the previous one's.
+TEXTS: dict[str, str] = {}
+for _case, _edit_step in STEPS:
+    TEXTS[_case] = _edit_step(list(TEXTS.values())[-1] if TEXTS else specs.BASE)
+
+
+@pytest.mark.xdist_group("spec-changes")
+@pytest.mark.parametrize("case", list(TEXTS))
+def test_spec_change(shared_world: Steps, case: str) -> None:
+    def step() -> None:
+        if not shared_world.state:
+            shared_world.state = applied(shared_world.world, specs.BASE)
+        shared_world.state = change(shared_world.world, shared_world.state, TEXTS[case], case)
+
+    shared_world.take(case, step)
+
+
+@pytest.mark.xdist_group("spec-changes")
+def test_the_changed_organisation_replans_clean(shared_world: Steps) -> None:
+    def step() -> None:
+        if not shared_world.state:
+            shared_world.state = applied(shared_world.world, list(TEXTS.values())[-1])
+        assert shared_world.world.plan("--all").code == 0  # Terraform asked about every stack
+
+    shared_world.take("replan", step)
 
 
 def test_remove_a_rule(world: World) -> None:
-    change(world, TWO_RULES, specs.BASE, replan=True, case="remove-a-rule")
+    old = applied(world, TWO_RULES)
+    change(world, old, specs.BASE, "remove-a-rule")
+    assert world.plan("--all").code == 0
 
 
 SHARED = specs.spec(

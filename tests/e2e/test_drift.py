@@ -4,9 +4,13 @@ repair, apply repairs it, verify says in sync; and adopting registries configure
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
 
 from tests.e2e import delta, specs
-from tests.e2e.harness import World, normalised
+from tests.e2e.harness import Steps, World, normalised
 from tests.e2e.test_changes import TWO_RULES, applied
 
 TEMPLATE = TWO_RULES + (
@@ -37,25 +41,41 @@ def repaired(world: World, compiled: list[dict[str, object]], case: str) -> None
     assert world.verify()[0] == 0
 
 
-def test_a_dropped_rule_is_put_back(world: World) -> None:
-    compiled = applied(world, TEMPLATE)
+def _drop_a_rule(world: World, compiled: list[dict[str, Any]]) -> None:
     build = next(r for r in compiled if r["account"] == "build")
-    rules = build["replication_configuration"]["rules"]  # type: ignore[index]
+    rules = build["replication_configuration"]["rules"]
     world.aws.put_replication(specs.BUILD, "us-east-1", rules[:1])
-    repaired(world, compiled, "drift-dropped-rule")
 
 
-def test_a_deleted_registry_policy_is_put_back(world: World) -> None:
-    compiled = applied(world, TEMPLATE)
+def _delete_the_policy(world: World, compiled: list[dict[str, Any]]) -> None:
     world.aws.client("ecr", specs.PROD, "us-east-1").delete_registry_policy()
-    repaired(world, compiled, "drift-deleted-policy")
 
 
-def test_an_edited_template_is_put_back(world: World) -> None:
-    compiled = applied(world, TEMPLATE)
+def _edit_the_template(world: World, compiled: list[dict[str, Any]]) -> None:
     ecr = world.aws.client("ecr", specs.PROD, "us-east-1")
     ecr.update_repository_creation_template(prefix="team-a", imageTagMutability="MUTABLE")
-    repaired(world, compiled, "drift-edited-template")
+
+
+# One drift after another on one applied organisation, each repaired before the next.
+DRIFTS: list[tuple[str, Callable[[World, list[dict[str, Any]]], None]]] = [
+    ("drift-dropped-rule", _drop_a_rule),
+    ("drift-deleted-policy", _delete_the_policy),
+    ("drift-edited-template", _edit_the_template),
+]
+
+
+@pytest.mark.xdist_group("drift")
+@pytest.mark.parametrize(("case", "drift"), DRIFTS, ids=[d[0] for d in DRIFTS])
+def test_drift_is_put_back(
+    shared_world: Steps, case: str, drift: Callable[[World, list[dict[str, Any]]], None]
+) -> None:
+    def step() -> None:
+        if not shared_world.state:
+            shared_world.state = applied(shared_world.world, TEMPLATE)
+        drift(shared_world.world, shared_world.state)
+        repaired(shared_world.world, shared_world.state, case)
+
+    shared_world.take(case, step)
 
 
 FOREIGN = {

@@ -4,27 +4,45 @@ removal: "Provider configuration not present" for what the state still held."""
 
 from __future__ import annotations
 
-from tests.e2e import specs
-from tests.e2e.harness import World
-from tests.e2e.test_changes import change
+import pytest
 
-TWO_SOURCE_REGIONS = specs.spec(
+from tests.e2e import specs
+from tests.e2e.harness import Steps, World
+from tests.e2e.test_changes import applied, change
+
+ALL = specs.spec(
     """\
     replication:
       - name: build-to-prod
         from: {account: build, regions: [us-east-1, eu-west-1]}
-        to: [{account: prod, regions: [us-east-1]}]
+        to: [{account: prod, regions: [us-east-1, eu-west-1]}, {account: staging, regions: [us-east-1]}]
         filters: [team-a/]
     """
 )
-TWO_DESTINATION_REGIONS = specs.BASE.replace(
-    "to: [{account: prod, regions: [us-east-1]}]",
-    "to: [{account: prod, regions: [us-east-1, eu-west-1]}]",
-)
-TWO_ACCOUNTS = specs.BASE.replace(
-    "to: [{account: prod, regions: [us-east-1]}]",
-    "to: [{account: prod, regions: [us-east-1]}, {account: staging, regions: [us-east-1]}]",
-)
+# What leaves, one after another on one applied organisation (each removal applied and pruned
+# before the next; each step also holds alone, from ALL): (case, the spec after, the stack that loses something, the Region it loses
+# or "" when the whole stack goes).
+STEPS = [
+    (
+        "remove-source-region",
+        ALL.replace(
+            "from: {account: build, regions: [us-east-1, eu-west-1]}",
+            "from: {account: build, regions: [us-east-1]}",
+        ),
+        "build/replication",
+        "eu-west-1",
+    ),
+    (
+        "remove-destination-region",
+        specs.BASE.replace(
+            "to: [{account: prod, regions: [us-east-1]}]",
+            "to: [{account: prod, regions: [us-east-1]}, {account: staging, regions: [us-east-1]}]",
+        ),
+        "prod/registry-policy",
+        "eu-west-1",
+    ),
+    ("remove-account", specs.BASE, "staging/registry-policy", ""),
+]
 
 
 def pruned(world: World, stack: str, gone: str) -> None:
@@ -41,16 +59,13 @@ def pruned(world: World, stack: str, gone: str) -> None:
     assert again.code == 0, again.output
 
 
-def test_a_regions_last_rule_leaves(world: World) -> None:
-    change(world, TWO_SOURCE_REGIONS, specs.BASE, case="remove-source-region")
-    pruned(world, "build/replication", "eu-west-1")
+@pytest.mark.xdist_group("removals")
+@pytest.mark.parametrize(("case", "after", "stack", "region"), STEPS, ids=[s[0] for s in STEPS])
+def test_removal(shared_world: Steps, case: str, after: str, stack: str, region: str) -> None:
+    def step() -> None:
+        if not shared_world.state:
+            shared_world.state = applied(shared_world.world, ALL)
+        shared_world.state = change(shared_world.world, shared_world.state, after, case)
+        pruned(shared_world.world, stack, region)
 
-
-def test_a_regions_last_grant_leaves(world: World) -> None:
-    change(world, TWO_DESTINATION_REGIONS, specs.BASE, case="remove-destination-region")
-    pruned(world, "prod/registry-policy", "eu-west-1")
-
-
-def test_an_account_leaves(world: World) -> None:
-    change(world, TWO_ACCOUNTS, specs.BASE, case="remove-account")
-    pruned(world, "staging/registry-policy", "")
+    shared_world.take(case, step)

@@ -13,14 +13,17 @@ import boto3
 
 from tests.e2e import specs
 from tests.e2e.harness import STATE_BUCKET, World
+from tests.e2e.test_changes import TWO_RULES
 
 
 def test_a_stale_saved_plan_is_refused(world: World) -> None:
     world.write_spec(specs.BASE)
     world.render()
     assert world.plan().code == 2
-    world.write_spec(specs.BASE.replace("filters: [team-a/]", "filters: [team-b/]"))
-    world.render()  # the replication stack changed after it was planned
+    # A same-account rule: the replication stack changes after it was planned, and nothing else
+    # (a filter change would also change prod's grant, scoped to the filters).
+    world.write_spec(TWO_RULES)
+    world.render()
     run = world.apply()
     assert run.code == 1, run.output
     stacks = run.stacks()

@@ -31,9 +31,10 @@ ROLE = "arn:aws:iam::{account_id}:role/tfgen"
 MANAGEMENT_ACCOUNT = "123456789012"  # moto's default account: the ambient test credentials
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """The URL of a moto server running in this process, with tests/moto_ext.py's additions."""
+@contextlib.contextmanager
+def serving() -> Iterator[str]:
+    """The URL of a moto server running in this process, with tests/moto_ext.py's additions,
+    until the block ends (the benchmarks use it too)."""
     # One log line per request drowns a failing test's output; errors still show.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with pytest.MonkeyPatch.context() as patch:
@@ -45,6 +46,13 @@ def moto_endpoint() -> Iterator[str]:
             yield f"http://{host}:{port}"
         finally:
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """The URL of a moto server running in this process, with tests/moto_ext.py's additions."""
+    with serving() as url:
+        yield url
 
 
 class MotoAws:

@@ -429,3 +429,40 @@ def test_each_account_is_reached_through_its_role(aws: moto_server.MotoAws, spec
     for name, account_id in (("build", BUILD), ("prod", PROD)):
         registry = sessions.ecr(name, "eu-west-1").describe_registry()
         assert registry["registryId"] == account_id  # moto acts in the assumed role's account
+
+
+def test_sessions_share_one_set_of_models_and_keep_few_clients(
+    aws: moto_server.MotoAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A boto3 session per account loaded the models anew for each (10 MB per account: 1 GB at
+    100 accounts); every client now comes from one session, and only the recent ones are kept."""
+    from tfgen.aws.sessions import Sessions
+    from tfgen.state import AccountState
+
+    monkeypatch.setattr(Sessions, "MAX_CLIENTS", 3)
+    ids = [f"{500000000000 + i:012d}" for i in range(3)]
+    accounts = {
+        f"a{i}": AccountState(f"a{i}", n, "aws", f"arn:aws:iam::{n}:role/tfgen")
+        for i, n in enumerate(ids)
+    }
+    sessions = Sessions(accounts)
+    sessions.preflight()
+    clients = [
+        sessions.ecr(name, region) for name in accounts for region in ("us-east-1", "eu-west-1")
+    ]
+    assert len({id(c._loader) for c in clients}) == 1  # one loader: the models are read once
+    assert len(sessions._clients) == 3
+    # Each client acts in its own account (through its role), as before.
+    for name, n in zip(accounts, ids, strict=True):
+        assert sessions.ecr(name, "us-east-1").describe_registry()["registryId"] == n
+
+
+def test_a_role_of_another_account_is_refused(aws: moto_server.MotoAws) -> None:
+    from tfgen.aws.errors import AwsError
+    from tfgen.aws.sessions import Sessions
+    from tfgen.state import AccountState
+
+    role = f"arn:aws:iam::{STAGING}:role/tfgen"
+    sessions = Sessions({"prod": AccountState("prod", PROD, "aws", role)})
+    with pytest.raises(AwsError, match=f"gives credentials of account {STAGING}"):
+        sessions.ecr("prod", "us-east-1")

@@ -108,6 +108,7 @@ def test_github_triggers(workflow: dict[str, Any]) -> None:
     # (YAML 1.1 reads a bare `on` key as true)
     assert "pull_request" in on
     assert on["push"]["branches"] == ["main"]
+    assert on["schedule"] and "cron" in on["schedule"][0]  # the full plan, nightly
     assert workflow["permissions"] == {"contents": "read"}
 
 
@@ -180,15 +181,21 @@ def test_github_matrices_come_from_tfgen_stacks(workflow: dict[str, Any], tmp_pa
 
 def test_github_plan_job(workflow: dict[str, Any]) -> None:
     job = workflow["jobs"]["plan"]
-    assert "pull_request" in job["if"]
+    assert job["if"].startswith("github.event_name != 'push'")  # pull requests and the schedule
     assert job["permissions"]["id-token"] == "write"
     (creds,) = uses(job, "aws-actions/configure-aws-credentials")
     assert "role-to-assume" in creds["with"]
     (terraform,) = uses(job, "hashicorp/setup-terraform")
     assert terraform["with"]["terraform_wrapper"] is False
-    (plan,) = [c for c in tfgen_calls(runs(job)) if c[0] == "plan"]
+    (pr, full) = [s for s in steps(job) if "tfgen plan" in str(s.get("run", ""))]
+    assert pr["if"] == "github.event_name == 'pull_request'"
+    assert full["if"] == "github.event_name != 'pull_request'"
+    (plan,) = [c for c in tfgen_calls(pr["run"]) if c[0] == "plan"]
+    (scheduled,) = [c for c in tfgen_calls(full["run"]) if c[0] == "plan"]
     for flag in ("--markdown", "--json", "--detailed-exitcode", "--stacks"):
-        assert flag in plan
+        assert flag in plan and flag in scheduled
+    assert "--all" in scheduled and "--all" not in plan
+    assert "|| [ $? -eq 2 ]" not in full["run"]  # the full plan fails when anything differs
     assert plan[plan.index("--stacks") + 1] == "$STACKS"
     assert job["env"]["STACKS"] == "${{ matrix.stacks }}"
     assert "|| [ $? -eq 2 ]" in runs(job)  # exit 2 (changes) is not a failure
@@ -281,7 +288,15 @@ def test_gitlab_stages_and_jobs(gitlab: dict[str, Any]) -> None:
         "find-plans",
         "apply-pipeline",
         "apply",
+        "full-plan-pipeline",
+        "full-plan",
     }
+    # The nightly full plan: its own pipeline source, and nothing of the apply runs then.
+    assert {"if": '$CI_PIPELINE_SOURCE == "schedule"'} in gitlab["workflow"]["rules"]
+    for name in ("find-plans", "apply-pipeline", "apply"):
+        assert all('$CI_PIPELINE_SOURCE == "push"' in r["if"] for r in jobs[name]["rules"])
+    full = [c for c in tfgen_calls(script(jobs["full-plan-pipeline"])) if "--format" in c]
+    assert full and full[0][full[0].index("--extends") + 1] == ".tfgen-full-plan"
     for name, job in jobs.items():
         for need in job.get("needs", []):
             need_name = need["job"] if isinstance(need, dict) else need
@@ -300,7 +315,8 @@ def child_pipeline_args(gitlab: dict[str, Any], job: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("trigger", "generator"), [("plan", "plan-pipeline"), ("apply", "apply-pipeline")]
+    ("trigger", "generator"),
+    [("plan", "plan-pipeline"), ("apply", "apply-pipeline"), ("full-plan", "full-plan-pipeline")],
 )
 def test_gitlab_child_pipelines_come_from_tfgen_stacks(
     gitlab: dict[str, Any], trigger: str, generator: str
@@ -321,7 +337,11 @@ def test_gitlab_generated_pipelines_resolve_against_the_templates(
     job's `extends` through gitlab-tfgen-jobs.yml (copied to .gitlab/tfgen-jobs.yml)."""
     out = tmp_path / "infra/ecr"
     render_tree(compile_loaded(load_spec(REPO / "examples/hub-and-spoke/tfgen.yaml")), out)
-    for generator, verb in (("plan-pipeline", "plan"), ("apply-pipeline", "apply")):
+    for generator, verb in (
+        ("plan-pipeline", "plan"),
+        ("apply-pipeline", "apply"),
+        ("full-plan-pipeline", "full-plan"),
+    ):
         argv = child_pipeline_args(gitlab, generator)
         argv[1] = str(out)
         result = CliRunner().invoke(main_group, argv)
@@ -335,12 +355,15 @@ def test_gitlab_generated_pipelines_resolve_against_the_templates(
             template = gitlab_jobs[job["extends"]]
             parent = gitlab_jobs[template["extends"]]
             assert parent is gitlab_jobs[".tfgen-stack"]
-            calls = [c for c in tfgen_calls(script(template)) if c[0] == verb]
-            assert calls, f"{job['extends']} does not run tfgen {verb}"
+            command = "plan" if verb == "full-plan" else verb
+            calls = [c for c in tfgen_calls(script(template)) if c[0] == command]
+            assert calls, f"{job['extends']} does not run tfgen {command}"
             for call in calls:
                 check_tfgen_call(call)
                 assert call[call.index("--stacks") + 1] == "$TFGEN_STACKS"
-            if verb == "plan":
+            # the scheduled plan asks Terraform about every stack; a review plans what differs
+            assert ("--all" in calls[0]) == (verb == "full-plan")
+            if command == "plan":
                 assert "--markdown" in calls[0] and "--detailed-exitcode" in calls[0]
                 assert child["stages"] == ["plan"]
             else:

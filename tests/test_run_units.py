@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from tests import runkit, tfenv
+from tfgen import console as tfgen_console
 from tfgen import report
 from tfgen.dirlock import DirLock, LockedError
 from tfgen.manifest import ManifestError, ManifestStack
@@ -20,7 +22,9 @@ from tfgen.run.errors import TerraformNotFoundError
 from tfgen.run.hints import first_error, hint_for
 from tfgen.run.model import (
     GrantDelta,
+    InSync,
     PlanSummary,
+    RegistryEvidence,
     ReplicationDelta,
     ResourceChange,
     StackResult,
@@ -184,6 +188,44 @@ def test_changed_against_applied(tmp_path: Path) -> None:
     assert [s.id for s in hashes.changed(manifest, manifest.stacks, applied)] == [
         "build/replication"
     ]
+
+
+def test_one_hasher_reads_each_file_once_and_hashes_as_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hashing every stack of a tree re-read the shared modules for each stack and scanned the
+    whole manifest per stack (quadratic at 20,000 stacks). One Hasher reads each file once, and
+    the hashes are those applied records already hold: sha256 over "path NUL sha256 NL", sorted."""
+    import hashlib
+
+    from tfgen.manifest import TreeGuard
+
+    root = runkit.build_tree(
+        tmp_path / "d",
+        [
+            runkit.StackDef(f"{name}/replication", runkit.resource(), modules=("modules/m",))
+            for name in ("a", "b", "c")
+        ],
+        modules={"m": runkit.resource("inner")},
+    )
+    manifest = load_manifest(root)
+    reads: list[str] = []
+    real = TreeGuard.read
+
+    def counted(self: TreeGuard, rel: str) -> bytes | None:
+        reads.append(rel)
+        return real(self, rel)
+
+    monkeypatch.setattr(TreeGuard, "read", counted)
+    hasher = hashes.Hasher(manifest)
+    found = {s.id: hasher.hash(s) for s in manifest.stacks}
+    assert sorted(reads) == sorted({f for s in manifest.stacks for f in hasher.files(s)})
+    for stack in manifest.stacks:
+        digest = hashlib.sha256()
+        for rel in hasher.files(stack):
+            sha = hashlib.sha256((root / rel).read_bytes()).hexdigest()
+            digest.update(f"{rel}\0{sha}\n".encode())
+        assert found[stack.id] == digest.hexdigest() == hashes.stack_hash(manifest, stack)
 
 
 # --- scheduler ------------------------------------------------------------------------------
@@ -453,6 +495,102 @@ def test_markdown_lists_only_changes_and_failures() -> None:
     text = report.markdown(results, _info(), 2, None)
     assert "c/replication" in text and "a/registry-policy" not in text
     assert "1 stack has no changes and is not listed" in text
+
+
+def _verified(stack: ManifestStack, notes: tuple[str, ...] = ()) -> StackResult:
+    evidence = InSync(
+        "ab" * 32,
+        1_700_000_000.25,
+        (RegistryEvidence("a", "111111111111", "us-east-1", ("registry policy",), notes),),
+    )
+    return StackResult(stack, "verify", Status.OK, started=evidence.verified_at, in_sync=evidence)
+
+
+def test_in_sync_stacks_are_reported_with_their_evidence(tmp_path: Path) -> None:
+    """The table, the JSON report (against the schema) and the Markdown comment say which stacks
+    were not planned and what proves them in sync; planned stacks say why they were planned."""
+    planned = StackResult(
+        R1,
+        "plan",
+        Status.OK,
+        summary=PlanSummary(change=1),
+        changes=True,
+        planned_because="live differs: c/us-east-1: registry policy document: missing",
+    )
+    results = [_verified(P1, ("rule order <!--",)), planned]
+    data = report.report_dict(results, _info(), 2)
+    runkit.check_report(data)
+    first, second = data["stacks"]
+    assert first["action"] == "verify" and first["changes"] is False
+    assert first["in_sync"] == {
+        "content_hash": "ab" * 32,
+        "verified_at": "2023-11-14T22:13:20.250Z",
+        "registries": [
+            {
+                "account": "a",
+                "registry": "111111111111/us-east-1",
+                "settings": ["registry policy"],
+                "notes": ["rule order <!--"],
+            }
+        ],
+    }
+    assert first["planned_because"] is None and second["in_sync"] is None
+    assert second["planned_because"].startswith("live differs: ")
+    assert data["totals"]["in_sync"] == 1 and data["totals"]["ok"] == 2
+    # A verify without its evidence, or with commands, is not a report tfgen writes.
+    jsonschema = pytest.importorskip("jsonschema")
+    for broken in ({**first, "in_sync": None}, {**first, "changes": True}):
+        with pytest.raises(jsonschema.ValidationError):
+            runkit.check_report({**data, "stacks": [broken]})
+
+    console = Console(record=True, width=300)
+    report.print_table(console, results, _info())
+    table = console.export_text()
+    assert (
+        "in sync, verified live: files as last applied (abababababab); 111111111111/us-east-1"
+        in table
+    )
+    assert "changes (live differs)" in table
+    assert "1 in sync, verified live" in table
+
+    text = report.markdown(results, _info(), 2, None)
+    assert "1 stack in sync, verified live, and not planned" in text
+    assert "planned because: live differs: c/us-east-1" in text
+    assert "✔️ 1 stack in sync, verified live</summary>" in text
+    assert (
+        "registries read live at 2023-11-14T22:13:20.250Z; 111111111111/us-east-1 (a): "
+        "registry policy as desired; note: rule order &lt;!--"
+    ) in text
+
+
+def test_the_table_folds_many_in_sync_stacks_into_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stacks = [
+        ManifestStack(f"acct{i:05d}/registry-policy", "p", "registry-policy", 1)
+        for i in range(report.TABLE_IN_SYNC_ROWS + 1)
+    ]
+    planned = StackResult(ManifestStack("x/replication", "q", "replication", 2), "plan", Status.OK)
+    results = [planned, *(_verified(s) for s in stacks)]
+    console = Console(record=True, width=300)
+    report.print_table(console, results, _info())
+    text = console.export_text()
+    assert "x/replication" in text and "acct00000" not in text
+    assert "21 stacks in sync, verified live, not planned (-v lists them" in text
+    monkeypatch.setattr(tfgen_console, "verbosity", 1)
+    report.print_table(console, results, _info())
+    assert "acct00020/registry-policy" in console.export_text()
+
+
+def test_markdown_cuts_the_in_sync_list_to_its_budget() -> None:
+    stacks = [
+        ManifestStack(f"acct{i:05d}/registry-policy", "p", "registry-policy", 1)
+        for i in range(20_000)
+    ]
+    text = report.markdown([_verified(s) for s in stacks], _info(), 0, "report.json")
+    assert len(text) < report.MARKDOWN_LIMIT
+    assert "20000 stacks in sync, verified live" in text
+    assert "more: see report.json" in text
 
 
 # --- lock and terraform lookup --------------------------------------------------------------

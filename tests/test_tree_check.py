@@ -217,3 +217,23 @@ def test_an_edited_file_of_a_retired_stack_says_how_to_resolve_it(tmp_path: Path
     assert cli("render", str(spec), "--out", str(out))[0] == 0  # rendered anew: repaired
     assert providers.read_bytes() == written
     assert cli("stacks", str(out))[0] == 0
+
+
+def test_a_stack_whose_files_are_not_listed_is_a_problem(rendered: Path) -> None:
+    """Found with one set of the directories holding listed files (checking each directory
+    against every file was quadratic: hours at 10,000 accounts); a directory whose name only
+    starts like the stack's does not count."""
+    from dataclasses import replace
+
+    from tfgen.manifest import load, tree_problems
+
+    manifest = load(rendered)
+    assert tree_problems(manifest) == []
+    gone = "stacks/asia/replication"
+    files = {k: v for k, v in manifest.files.items() if not k.startswith(gone + "/")}
+    files["stacks/asia/replication-old/main.tf"] = "0" * 64  # shares the prefix, not the dir
+    problems = tree_problems(replace(manifest, files=files))
+    assert f"{gone}/: a stack or module of the manifest, but no file of it is listed" in problems
+    assert [p for p in problems if "no file of it is listed" in p] == [
+        f"{gone}/: a stack or module of the manifest, but no file of it is listed"
+    ]

@@ -561,9 +561,11 @@ def tree_problems(manifest: Manifest) -> list[str]:
         {s.path for s in manifest.stacks} | {m for s in manifest.stacks for m in s.modules}
     )
     listed = set(manifest.files)
+    # Every directory that holds a listed file, at any depth: one pass, not one per directory
+    # (that was 20,000 stacks x 80,000 files at 10,000 accounts).
+    holding = {f[:i] for f in listed for i, c in enumerate(f) if c == "/"}
     for rel_dir in dirs:
-        prefix = rel_dir + "/"
-        if not any(f.startswith(prefix) for f in listed):
+        if rel_dir not in holding:
             problems.append(
                 f"{rel_dir}/: a stack or module of the manifest, but no file of it is listed"
             )

@@ -104,6 +104,11 @@ class CreationTemplate:
         return out
 
 
+def replication_configuration(rules: tuple[Rule, ...]) -> dict[str, Any] | None:
+    """PutReplicationConfiguration's shape of `rules`; None when there are none."""
+    return {"rules": [r.to_api() for r in rules]} if rules else None
+
+
 def minimal_prefixes(prefixes: Iterable[str]) -> tuple[str, ...]:
     """Repository-name prefixes without the ones another covers (`team-a/` covers `team-a/app`),
     sorted; `("",)` (every repository) when one of them is empty."""
@@ -196,9 +201,7 @@ class RegistryState:
 
     def replication_configuration(self) -> dict[str, Any] | None:
         """PutReplicationConfiguration's shape; None where the registry only receives."""
-        if not self.rules:
-            return None
-        return {"rules": [r.to_api() for r in self.rules]}
+        return replication_configuration(self.rules)
 
     def grant_groups(self) -> tuple[GrantStatement, ...]:
         """The grant packed: sources with the same prefixes share one statement. Statements are
@@ -236,17 +239,77 @@ class RegistryState:
             return None
         return {"Version": POLICY_VERSION, "Statement": statements}
 
+    def desired(self, settings: frozenset[str] | None = None) -> DesiredRegistry:
+        """What tfgen makes true here, in the API's shapes (of `settings`, default all): what
+        verify compares with the live registry."""
+        return DesiredRegistry(
+            self.account,
+            self.account_id,
+            self.region,
+            self.partition,
+            self.rules,
+            self.registry_policy(),
+            self.creation_templates,
+            ALL_SETTINGS if settings is None else settings,
+        )
+
     def to_json(self) -> dict[str, Any]:
         """`tfgen compile --json`'s object for this registry (docs/architecture.md)."""
-        return {
+        return self.desired().to_json()
+
+
+# The settings of a registry tfgen manages. A rendered stack manages some of them: a
+# registry-policy stack the registry policy and the creation templates (what lets the registry
+# receive), a replication stack the replication configuration (what it sends).
+REPLICATION_SETTING = "replication"
+POLICY_SETTING = "registry policy"
+TEMPLATES_SETTING = "creation templates"
+ALL_SETTINGS = frozenset({REPLICATION_SETTING, POLICY_SETTING, TEMPLATES_SETTING})
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredRegistry:
+    """What tfgen makes true in one registry, in the ECR API's shapes: the replication rules, the
+    whole registry policy document and the creation templates, of the `settings` it covers (one
+    stack's part of a registry, or all of them). verify compares a live registry with this,
+    whether it was compiled from a spec (`RegistryState.desired`) or read from a rendered stack
+    (tfgen.desired), so both comparisons are one code."""
+
+    account: str
+    account_id: str
+    region: str
+    partition: str
+    rules: tuple[Rule, ...] = ()
+    policy: Mapping[str, Any] | None = None
+    creation_templates: tuple[CreationTemplate, ...] = ()
+    settings: frozenset[str] = ALL_SETTINGS
+
+    @property
+    def label(self) -> str:
+        return f"{self.account}/{self.region}"
+
+    def replication_configuration(self) -> dict[str, Any] | None:
+        """PutReplicationConfiguration's shape; None where the registry only receives."""
+        return replication_configuration(self.rules)
+
+    def registry_policy(self) -> dict[str, Any] | None:
+        return None if self.policy is None else dict(self.policy)
+
+    def to_json(self) -> dict[str, Any]:
+        """`tfgen compile --json`'s object for this registry, with the keys of its settings."""
+        out: dict[str, Any] = {
             "account": self.account,
             "account_id": self.account_id,
             "region": self.region,
             "partition": self.partition,
-            "replication_configuration": self.replication_configuration(),
-            "registry_policy": self.registry_policy(),
-            "creation_templates": [t.to_api() for t in self.creation_templates],
         }
+        if REPLICATION_SETTING in self.settings:
+            out["replication_configuration"] = self.replication_configuration()
+        if POLICY_SETTING in self.settings:
+            out["registry_policy"] = self.registry_policy()
+        if TEMPLATES_SETTING in self.settings:
+            out["creation_templates"] = [t.to_api() for t in self.creation_templates]
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,4 +138,4 @@ def test_adopt_takes_over_without_changes(world: World) -> None:
     assert run.code == 0, run.output
     assert world.live(seeded) == before  # nothing in AWS changed, the foreign statement kept
     world.render()  # without --adopt: the import blocks go
-    assert world.plan().code == 0
+    assert world.plan("--all").code == 0

@@ -104,7 +104,10 @@ def test_lifecycle(
     assert normalised(world.live()) == normalised(compiled)
     code, verdict = world.verify()
     assert code == 0, verdict
-    again = world.plan()
+    fast = world.plan()  # every stack in sync, verified live: nothing planned
+    assert fast.code == 0, fast.output
+    assert fast.report is not None and fast.report["totals"]["in_sync"] == len(fast.stacks())
+    again = world.plan("--all")  # and Terraform, asked about every stack, agrees
     assert again.code == 0, again.output
     gone = world.destroy()
     assert gone.code == 0, gone.output

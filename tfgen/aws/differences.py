@@ -22,7 +22,7 @@ from tfgen.grants import (
     grant_form,
     union,
 )
-from tfgen.state import RegistryState, is_grant_sid
+from tfgen.state import DesiredRegistry, is_grant_sid
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ def _by_id(d: canonical.Destination) -> tuple[str, str]:
     return d[1], d[0]
 
 
-def compare_rules(desired: RegistryState, live: LiveRegistry, out: Findings) -> None:
+def compare_rules(desired: DesiredRegistry, live: LiveRegistry, out: Findings) -> None:
     config = desired.replication_configuration()
     want: list[dict[str, Any]] = config["rules"] if config else []
     have: list[dict[str, Any]] = (live.replication_configuration or {}).get("rules", [])
@@ -170,7 +170,7 @@ def _sid(stmt: Mapping[str, Any], index: int) -> str:
     return f"'{sid}'" if isinstance(sid, str) and sid else f"#{index + 1} (no Sid)"
 
 
-def compare_policy(desired: RegistryState, live: LiveRegistry, out: Findings) -> None:
+def compare_policy(desired: DesiredRegistry, live: LiveRegistry, out: Findings) -> None:
     """Statements matched by meaning; tfgen's grants also by what they allow each source
     account, so a grant spelled or packed otherwise is told apart from one that allows more or
     less (and the wide `repository/*` form from the scoped one)."""
@@ -340,7 +340,7 @@ def _statement_changes(want: Mapping[str, Any], have: Mapping[str, Any], partiti
     return "; ".join(parts)
 
 
-def compare_templates(desired: RegistryState, live: LiveRegistry, out: Findings) -> None:
+def compare_templates(desired: DesiredRegistry, live: LiveRegistry, out: Findings) -> None:
     if not desired.creation_templates:
         return
     if live.creation_templates is None:

@@ -1,13 +1,14 @@
-"""One boto3 session per account: the ambient credentials (or --profile), through the account's role.
+"""The clients of each account: the ambient credentials (or --profile), through the account's role.
 
 Endpoints come from boto3 itself, so AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>) point every
-client at another endpoint, such as a moto server in the tests. Sessions and clients are made under
-a lock (boto3 sessions are not thread-safe); the clients themselves are shared between threads.
+client at another endpoint, such as a moto server in the tests. Clients are made under a lock (boto3
+sessions are not thread-safe); the clients themselves are shared between threads.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -89,7 +90,16 @@ class Identity:
 
 
 class Sessions:
-    """Sessions for the accounts of a compiled spec, opened on first use and then reused."""
+    """Clients for the accounts of a compiled spec, each account's role assumed on first use.
+
+    Every client comes from the one session of the ambient credentials (or --profile), given the
+    account's temporary credentials: a boto3 session per account would load the service models
+    and endpoint data again for each (about 10 MB and a quarter second per account, found at a
+    hundred accounts). Only the credentials are kept per account; the clients are kept for the
+    most recently used registries (`MAX_CLIENTS`), so memory stays flat at 10,000 accounts.
+    """
+
+    MAX_CLIENTS = 256
 
     def __init__(
         self,
@@ -103,10 +113,11 @@ class Sessions:
         self._config = bounded(_CONFIG, timeout)
         self._by_id = {a.account_id: a.name for a in accounts.values()}
         self._profile = profile
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the base session, the caches
+        self._opening: dict[str, threading.Lock] = {}  # per account: its role assumed once
         self._base: boto3.Session | None = None
-        self._sessions: dict[str, boto3.Session | AwsError] = {}
-        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._keys: dict[str, _Keys | AwsError] = {}
+        self._clients: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
 
     def name_of(self, account_id: str) -> str | None:
         return self._by_id.get(account_id)
@@ -122,10 +133,18 @@ class Sessions:
         if attempts is not None:
             config = config.merge(Config(retries={"mode": "standard", "max_attempts": attempts}))
         with self._lock:
-            if key not in self._clients:
-                session = self._session(account)
-                self._clients[key] = session.client("ecr", region_name=region, config=config)
-            client: ECRClient = self._clients[key]
+            client: ECRClient | None = self._clients.get(key)
+            if client is not None:
+                self._clients.move_to_end(key)
+                return client
+        keys = self._credentials(account)  # outside the lock: other accounts go on meanwhile
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._client("ecr", region, config, keys)
+                self._clients[key] = client
+                while len(self._clients) > self.MAX_CLIENTS:
+                    self._clients.popitem(last=False)
             return client
 
     def base(self) -> boto3.Session:
@@ -137,17 +156,37 @@ class Sessions:
                 raise explain(exc, "opening the AWS session") from None
         return self._base
 
-    def _session(self, account: str) -> boto3.Session:
-        cached = self._sessions.get(account)
-        if cached is None:
-            try:
-                cached = self._open(self._accounts[account])
-            except AwsError as exc:
-                cached = exc
-            self._sessions[account] = cached  # a failure is reported once, not per Region
+    def _client(self, service: str, region: str, config: Config, keys: _Keys | None) -> Any:
+        """A client of the base session (its models shared), with `keys` when given. Call with
+        the lock held: boto3 sessions are not thread-safe."""
+        base: Any = self.base()  # boto3's stubs type client() per literal service name
+        if keys is None:
+            return base.client(service, region_name=region, config=config)
+        return base.client(
+            service,
+            region_name=region,
+            config=config,
+            aws_access_key_id=keys.access_key_id,
+            aws_secret_access_key=keys.secret_access_key,
+            aws_session_token=keys.session_token,
+        )
+
+    def _credentials(self, account: str) -> _Keys | None:
+        """The account's temporary credentials (None: the ambient ones), opened once; a failure
+        is reported once, not per Region."""
+        with self._lock:
+            opening = self._opening.setdefault(account, threading.Lock())
+        with opening:
+            cached = self._keys.get(account)
+            if cached is None:
+                try:
+                    cached = self._open(self._accounts[account])
+                except AwsError as exc:
+                    cached = exc
+                self._keys[account] = cached
         if isinstance(cached, AwsError):
             raise cached
-        return cached
+        return None if cached is _AMBIENT else cached
 
     def preflight(self) -> None:
         """Fail once, up front, when there are no credentials, or AWS cannot be reached, or it
@@ -163,32 +202,64 @@ class Sessions:
         partitions = sorted({a.partition for a in self._accounts.values()}) or ["aws"]
         check_reachable(base, partitions[0], self._timeout)
 
-    def _open(self, account: AccountState) -> boto3.Session:
+    def _open(self, account: AccountState) -> _Keys:
+        """Assume the account's role (or take the ambient credentials) and check that they are
+        the account's: the assumed role's ARN names its account, as GetCallerIdentity would."""
         who = self.identity(account.name)
         name = f"account '{account.name}' ({account.account_id})"
         region = home_region(account.partition)
-        session = self.base()
-        if account.role_arn is not None:
-            session = assume_role(
-                session, account.role_arn, f"tfgen-{account.name}", region, name, self._config
+        if account.role_arn is None:
+            with self._lock:
+                sts: STSClient = self._client("sts", region, self._config, None)
+            try:
+                actual = sts.get_caller_identity()["Account"]
+            except (BotoCoreError, ClientError) as exc:
+                raise explain(exc, f"checking the credentials for {who.describe()}") from None
+            if actual == account.account_id:
+                return _AMBIENT
+            raise AwsError(
+                f"the ambient credentials used for {name} belong to account {actual}; give the "
+                "account a role_arn (or set defaults.role_arn), or use credentials of that "
+                "account (--profile)"
             )
-        try:
-            sts: STSClient = session.client("sts", region_name=region, config=self._config)
-            actual = sts.get_caller_identity()["Account"]
-        except (BotoCoreError, ClientError) as exc:
-            raise explain(exc, f"checking the credentials for {who.describe()}") from None
-        if actual == account.account_id:
-            return session
-        if account.role_arn:
+        with self._lock:
+            sts = self._client("sts", region, self._config, None)
+        keys, actual = _assume(sts, account.role_arn, f"tfgen-{account.name}", name)
+        if actual != account.account_id:
             raise AwsError(
                 f"role {account.role_arn} for {name} gives credentials of account {actual}; "
                 "check the role ARN"
             )
+        return keys
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """Temporary credentials of a role (valid for the STS default of one hour)."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+
+
+_AMBIENT = _Keys("", "", "")  # the account is the ambient credentials' own
+
+
+def _assume(sts: STSClient, role_arn: str, session_name: str, who: str) -> tuple[_Keys, str]:
+    """The role's credentials, and the account they belong to (its assumed-role ARN's)."""
+    try:
+        found = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])
+    except (BotoCoreError, ClientError) as exc:
+        error = explain(exc, f"assuming role {role_arn} for {who}")
         raise AwsError(
-            f"the ambient credentials used for {name} belong to account {actual}; give the "
-            "account a role_arn (or set defaults.role_arn), or use credentials of that account "
-            "(--profile)"
-        )
+            f"{error}. The calling identity needs sts:AssumeRole on it and the role's trust "
+            "policy must trust that identity"
+            if "access denied" in str(error)
+            else str(error)
+        ) from None
+    creds = found["Credentials"]
+    keys = _Keys(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    return keys, found["AssumedRoleUser"]["Arn"].split(":")[4]
 
 
 def assume_role(
@@ -200,21 +271,12 @@ def assume_role(
     config: Config = _CONFIG,
 ) -> boto3.Session:
     """A session with the role's temporary credentials (valid for the STS default of one hour)."""
-    try:
-        sts: STSClient = session.client("sts", region_name=region, config=config)
-        creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])["Credentials"]
-    except (BotoCoreError, ClientError) as exc:
-        error = explain(exc, f"assuming role {role_arn} for {who}")
-        raise AwsError(
-            f"{error}. The calling identity needs sts:AssumeRole on it and the role's trust "
-            "policy must trust that identity"
-            if "access denied" in str(error)
-            else str(error)
-        ) from None
+    sts: STSClient = session.client("sts", region_name=region, config=config)
+    keys, _ = _assume(sts, role_arn, session_name, who)
     return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
+        aws_access_key_id=keys.access_key_id,
+        aws_secret_access_key=keys.secret_access_key,
+        aws_session_token=keys.session_token,
     )
 
 

@@ -27,7 +27,14 @@ from tfgen.aws.parallel import Reads, run_all
 from tfgen.aws.sessions import Sessions
 from tfgen.errors import TfgenError
 from tfgen.exitcodes import ExitCode
-from tfgen.state import DesiredState, RegistryState
+from tfgen.state import (
+    POLICY_SETTING,
+    REPLICATION_SETTING,
+    TEMPLATES_SETTING,
+    DesiredRegistry,
+    DesiredState,
+    RegistryState,
+)
 
 
 class Status(StrEnum):
@@ -67,12 +74,18 @@ class Verdict:
         }
 
 
-def compare(desired: RegistryState, live: LiveRegistry) -> Verdict:
-    """The verdict on one registry: in sync, drift (with every difference), or missing."""
+def compare(desired: DesiredRegistry | RegistryState, live: LiveRegistry) -> Verdict:
+    """The verdict on one registry: in sync, drift (with every difference), or missing. Only
+    the settings `desired` covers are compared (all of them for a compiled registry)."""
+    if isinstance(desired, RegistryState):
+        desired = desired.desired()
     out = Findings()
-    compare_rules(desired, live, out)
-    compare_policy(desired, live, out)
-    compare_templates(desired, live, out)
+    if REPLICATION_SETTING in desired.settings:
+        compare_rules(desired, live, out)
+    if POLICY_SETTING in desired.settings:
+        compare_policy(desired, live, out)
+    if TEMPLATES_SETTING in desired.settings:
+        compare_templates(desired, live, out)
     status = Status.IN_SYNC
     if out.differences:
         status = Status.MISSING if _nothing_applied(desired, live) else Status.DRIFT
@@ -86,11 +99,11 @@ def compare(desired: RegistryState, live: LiveRegistry) -> Verdict:
     )
 
 
-def _nothing_applied(desired: RegistryState, live: LiveRegistry) -> bool:
+def _nothing_applied(desired: DesiredRegistry, live: LiveRegistry) -> bool:
     """None of what tfgen manages here exists: the registry was never set up (or was reset)."""
     if desired.rules and live.replication_configuration is not None:
         return False
-    if desired.registry_policy() is not None and live.registry_policy is not None:
+    if desired.policy is not None and live.registry_policy is not None:
         return False
     wanted = {t.prefix for t in desired.creation_templates}
     return not any(t.get("prefix") in wanted for t in live.creation_templates or ())
@@ -98,19 +111,34 @@ def _nothing_applied(desired: RegistryState, live: LiveRegistry) -> bool:
 
 def verify(state: DesiredState, sessions: Sessions, reads: Reads) -> tuple[Verdict, ...]:
     """Read every managed registry (in parallel) and compare it; in the state's order."""
+    return verify_registries([r.desired() for r in state.registries], sessions, reads)
 
-    def one(desired: RegistryState) -> LiveRegistry:
-        return read_registry(
-            sessions, desired.account, desired.region, templates=bool(desired.creation_templates)
+
+def verify_registries(
+    registries: Sequence[DesiredRegistry], sessions: Sessions, reads: Reads
+) -> tuple[Verdict, ...]:
+    """Read each registry of `registries` once (in parallel; several entries may name one
+    registry, each covering some of its settings) and compare every entry with it; in order."""
+    keys: dict[tuple[str, str], bool] = {}  # (account, Region) -> read its creation templates
+    for d in registries:
+        key = (d.account, d.region)
+        keys[key] = keys.get(key, False) or bool(
+            d.creation_templates and TEMPLATES_SETTING in d.settings
         )
 
-    found = run_all(one, state.registries, reads, "registries")
-    return tuple(
-        Verdict(d.account, d.account_id, d.region, Status.ERROR, error=str(live))
-        if isinstance(live, TfgenError)
-        else compare(d, live)
-        for d, live in zip(state.registries, found, strict=True)
-    )
+    def one(key: tuple[str, str]) -> LiveRegistry:
+        return read_registry(sessions, key[0], key[1], templates=keys[key])
+
+    found = dict(zip(keys, run_all(one, list(keys), reads, "registries"), strict=True))
+    verdicts = []
+    for d in registries:
+        live = found[(d.account, d.region)]
+        verdicts.append(
+            Verdict(d.account, d.account_id, d.region, Status.ERROR, error=str(live))
+            if isinstance(live, TfgenError)
+            else compare(d, live)
+        )
+    return tuple(verdicts)
 
 
 def exit_status(verdicts: Sequence[Verdict]) -> ExitCode:
@@ -121,4 +149,12 @@ def exit_status(verdicts: Sequence[Verdict]) -> ExitCode:
     return ExitCode.CHANGES if statuses & {Status.DRIFT, Status.MISSING} else ExitCode.OK
 
 
-__all__ = ["Difference", "Status", "Verdict", "compare", "exit_status", "verify"]
+__all__ = [
+    "Difference",
+    "Status",
+    "Verdict",
+    "compare",
+    "exit_status",
+    "verify",
+    "verify_registries",
+]

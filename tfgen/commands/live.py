@@ -67,7 +67,7 @@ class _Bar:
 
 
 @contextmanager
-def _reads(jobs: int, timeout: float | None) -> Iterator[Reads]:
+def reads_progress(jobs: int, timeout: float | None) -> Iterator[Reads]:
     """How the reads run; with a progress bar when stderr is a terminal (and not -q)."""
     err = console.err
     if not err.is_terminal or console.verbosity < 0:
@@ -112,7 +112,7 @@ def verify(
     state = load_state(spec)
     sessions = Sessions(state.accounts, profile=profile, timeout=timeout)
     sessions.preflight()
-    with _reads(jobs, timeout) as reads:
+    with reads_progress(jobs, timeout) as reads:
         verdicts = run_verify(state, sessions, reads)
     code = exit_status(verdicts)
     if as_json:
@@ -160,7 +160,7 @@ def audit(
     state = load_state(spec)
     sessions = Sessions(state.accounts, profile=profile, timeout=timeout)
     sessions.preflight()
-    with _reads(jobs, timeout) as reads:
+    with reads_progress(jobs, timeout) as reads:
         report = run_audit(state, sessions, prefix, reads)
     code = ExitCode.ERROR if report.errors else (ExitCode.CHANGES if report.gaps else ExitCode.OK)
     if as_json:
@@ -242,7 +242,7 @@ def import_(
         account_states(accounts, role_arn, partition), profile=profile, timeout=timeout
     )
     sessions.preflight()
-    with _reads(jobs, timeout) as reads:
+    with reads_progress(jobs, timeout) as reads:
         result = run_import(
             sessions, accounts, region_list, role_arn=role_arn, partition=partition, reads=reads
         )
@@ -306,7 +306,7 @@ def lock(
     from tfgen.aws.output import lock_text
     from tfgen.aws.sessions import organizations_client
 
-    with _reads(1, timeout) as reads:
+    with reads_progress(1, timeout) as reads:
         result = update_lock(
             spec,
             refresh=refresh,

@@ -7,8 +7,9 @@ reports (tfgen.report). This is the layer that may use both, since the report si
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,12 @@ import click
 from click.shell_completion import CompletionItem
 
 from tfgen import console, report
+from tfgen.aws.parallel import DEFAULT_JOBS
 from tfgen.exitcodes import ExitCode
 from tfgen.manifest import ManifestStack
 from tfgen.run import hashes
 from tfgen.run.errors import RunError
-from tfgen.run.model import StackResult
+from tfgen.run.model import StackResult, Status
 from tfgen.run.passthrough import (
     PassThrough,
     backend_config_item,
@@ -95,12 +97,19 @@ def plan(
     options: Options | None = None,
     *,
     changed: bool = False,
+    plan_all: bool = False,
     detailed_exitcode: bool = False,
+    verify_jobs: int = DEFAULT_JOBS,
 ) -> ExitCode:
-    """init, plan -out and show -json for every selected stack; exit 0/1 (or 0/2/1)."""
+    """init, plan -out and show -json for every selected stack that may differ (every one with
+    `plan_all`; with `changed`, those whose files changed); exit 0/1 (or 0/2/1)."""
+    if changed and plan_all:
+        raise RunError("--changed and --all contradict each other: give one")
     opts = options or Options()
     with open_session(directory, "plan", opts) as s:
         stacks = s.stacks
+        verified: tuple[StackResult, ...] = ()
+        why: dict[str, str] = {}
         if changed:
             applied = hashes.read_applied(s.ctx.workspace.applied_path)
             stacks = tuple(hashes.changed(s.manifest, stacks, applied))
@@ -108,8 +117,45 @@ def plan(
                 f"--changed: {len(stacks)} of {plural(len(s.stacks), 'stack')} changed since "
                 "their last successful apply"
             )
-        results = _run(s, stacks, lambda st: plan_stack(s.ctx, st), "plan")
-        return _finish(s, opts, results, detailed_exitcode)
+        elif not plan_all:
+            stacks, verified, why = _triage(s, verify_jobs)
+        results = _run(s, stacks, lambda st: plan_stack(s.ctx, st), "plan") if stacks else ()
+        results = tuple(replace(r, planned_because=why.get(r.stack.id, "")) for r in results)
+        order = {st.id: i for i, st in enumerate(s.stacks)}
+        merged = sorted((*results, *verified), key=lambda r: order[r.stack.id])
+        return _finish(s, opts, merged, detailed_exitcode)
+
+
+def _triage(
+    s: Session, verify_jobs: int
+) -> tuple[tuple[ManifestStack, ...], tuple[StackResult, ...], dict[str, str]]:
+    """The stacks to plan, the in-sync ones as results (their records written), and why each
+    planned stack is planned (tfgen.triage)."""
+    from tfgen import triage
+    from tfgen.commands.live import reads_progress
+
+    applied = hashes.read_applied(s.ctx.workspace.applied_path)
+    with reads_progress(verify_jobs, None) as reads:
+        found = triage.decide(s.manifest, s.stacks, applied, reads)
+    verified = []
+    for d in found.in_sync:
+        assert d.in_sync is not None
+        s.ctx.workspace.write_in_sync(d.stack, d.in_sync.content_hash, d.in_sync.verified_at)
+        verified.append(
+            StackResult(
+                d.stack, "verify", Status.OK, started=d.in_sync.verified_at, in_sync=d.in_sync
+            )
+        )
+    planned = found.planned
+    reasons = Counter(d.why.split(":")[0] for d in planned)
+    console.info(
+        f"{len(verified)} of {plural(len(s.stacks), 'stack')} in sync, verified live "
+        f"({plural(found.registries_read, 'registry')} read in {found.seconds:.1f}s); planning "
+        f"{len(planned)}"
+        + (": " + ", ".join(f"{n} {why}" for why, n in reasons.most_common()) if planned else "")
+        + " (--all plans every stack)"
+    )
+    return tuple(d.stack for d in planned), tuple(verified), {d.stack.id: d.why for d in planned}
 
 
 def _confirm(
@@ -145,6 +191,12 @@ def apply(
     opts = options or Options()
     with open_session(directory, "apply", opts) as s:
         stacks = s.saved()
+        if not stacks and s.stacks and len(s.in_sync()) == len(s.stacks):
+            console.info(
+                f"nothing to apply: the last plan found {plural(len(s.stacks), 'stack')} in "
+                "sync, verified live, with the files they have now"
+            )
+            return _finish(s, opts, (), False)
         if not stacks:
             raise RunError(f"no saved plans in {s.ctx.workspace.plans_dir}: run `tfgen plan` first")
         pending = s.pending(stacks)
@@ -364,25 +416,60 @@ def _options(kw: dict[str, Any]) -> Options:
 @click.command("plan", cls=_TerraformCommand)
 @_common
 @_refresh
-@click.option("--changed", is_flag=True, help="Only stacks changed since their last apply.")
+@click.option(
+    "--all",
+    "plan_all",
+    is_flag=True,
+    help="Plan every stack, also those proven in sync (a scheduled full plan).",
+)
+@click.option(
+    "--changed",
+    is_flag=True,
+    help="Only stacks whose files changed since their last apply; reads nothing live.",
+)
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 2 changes, 1 any error."
 )
-def plan_command(directory: Path, changed: bool, detailed_exitcode: bool, **kw: Any) -> ExitCode:
-    """Plan every stack (or --stacks) and save the plans under DIR/.tfgen/plans.
+@click.option(
+    "--verify-jobs",
+    type=click.IntRange(1, 64),
+    default=DEFAULT_JOBS,
+    show_default=True,
+    help="Registries read in parallel to find the stacks in sync.",
+)
+def plan_command(
+    directory: Path,
+    plan_all: bool,
+    changed: bool,
+    detailed_exitcode: bool,
+    verify_jobs: int,
+    **kw: Any,
+) -> ExitCode:
+    """Plan the stacks that may differ (or --all, or --stacks) and save the plans.
 
-    Runs `init` and `plan -out` in each stack, in parallel, and prints what changes in ECR terms
-    (rules, destinations and grants added or removed). Exit 0, or 1 if any stack failed; with
+    A stack whose files are those of its last successful apply (DIR/.tfgen/applied.json or
+    --applied-file) and whose registries, read live as `tfgen verify` reads them, hold what it
+    makes true is in sync: it is reported with that evidence and not planned. Every other stack
+    gets `init` and `plan -out`, in parallel, and what changes is shown in ECR terms (rules,
+    destinations and grants added or removed). Exit 0, or 1 if any stack failed; with
     --detailed-exitcode 0 no changes anywhere, 2 changes, 1 any error.
 
     \b
     Examples:
       tfgen plan infra/ecr
+      tfgen plan infra/ecr --all --detailed-exitcode   # the scheduled full plan
       tfgen plan infra/ecr --stacks 'prod/*' --parallelism 8
       tfgen plan infra/ecr --detailed-exitcode --json plan.json --markdown plan.md
       tfgen plan infra/ecr --lock-timeout 5m --refresh=false --backend-config bucket=other
     """
-    return plan(directory, _options(kw), changed=changed, detailed_exitcode=detailed_exitcode)
+    return plan(
+        directory,
+        _options(kw),
+        changed=changed,
+        plan_all=plan_all,
+        detailed_exitcode=detailed_exitcode,
+        verify_jobs=verify_jobs,
+    )
 
 
 @click.command("apply", cls=_TerraformCommand)

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tfgen import features, versions
+from tfgen import desired, features, versions
 from tfgen.features import Feature
 from tfgen.manifest import PHASES, REGISTRY_POLICY, REPLICATION, ManifestStack
 from tfgen.render import hcl
@@ -291,6 +291,7 @@ def _replication_stack(
             "module_source": _MODULE_SOURCE.format("ecr-replication"),
         },
     )
+    files[desired.path_of(account.name, REPLICATION)] = _desired(account, REPLICATION, registries)
     imports = tuple(
         (f"module.{m['name']}.aws_ecr_replication_configuration.this[0]", account.account_id)
         for m in modules
@@ -305,6 +306,14 @@ def _replication_stack(
         imports,
         constraint,
         retired_regions,
+    )
+
+
+def _desired(account: AccountState, kind: str, registries: Sequence[RegistryState]) -> str:
+    """The stack's desired.json: what it makes true in each registry (tfgen.desired)."""
+    settings = desired.SETTINGS[kind]
+    return desired.encode(
+        f"{account.name}/{kind}", kind, account, [r.desired(settings) for r in registries]
     )
 
 
@@ -408,6 +417,9 @@ def _policy_stack(
             "templates": templates,
             "policy_source": _MODULE_SOURCE.format("ecr-registry-policy"),
         },
+    )
+    files[desired.path_of(account.name, REGISTRY_POLICY)] = _desired(
+        account, REGISTRY_POLICY, registries
     )
     imports = tuple(
         (f"module.{p['name']}.aws_ecr_registry_policy.this[0]", account.account_id)

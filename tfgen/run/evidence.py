@@ -29,6 +29,7 @@ def prune_check(tree: Manifest, applied_file: Path | None = None) -> PruneCheck:
     """The check `render --prune` runs for each retired stack or set of Regions."""
     applied = hashes.read_applied(Workspace(tree.root, applied_file).applied_path)
     guard = TreeGuard(tree.root)
+    hasher = hashes.Hasher(tree)
 
     def check(stack: ManifestStack, regions: tuple[str, ...]) -> str | None:
         whole = set(regions) >= set(stack.regions)
@@ -41,7 +42,7 @@ def prune_check(tree: Manifest, applied_file: Path | None = None) -> PruneCheck:
                 f"{stack.path}/terraform.tfstate still holds {shown}: run `tfgen plan` and "
                 "`tfgen apply` first (the plan destroys them), then prune"
             )
-        if applied.get(stack.id) == hashes.stack_hash(tree, stack):
+        if applied.get(stack.id) == hasher.hash(stack):
             return None
         return (
             "tfgen has no record that the plan destroying it was applied (the state is remote; "

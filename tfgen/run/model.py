@@ -118,6 +118,32 @@ class StepResult:
 
 
 @dataclass(frozen=True)
+class RegistryEvidence:
+    """One registry a stack manages, read live and found to hold what the stack makes true."""
+
+    account: str
+    account_id: str
+    region: str
+    settings: tuple[str, ...]  # what was compared: "replication", "registry policy", ...
+    notes: tuple[str, ...] = ()  # what verify notes but is not drift (rule order, others' rules)
+
+    @property
+    def registry(self) -> str:
+        """ACCOUNT_ID/REGION, as the plan summaries name registries."""
+        return f"{self.account_id}/{self.region}"
+
+
+@dataclass(frozen=True)
+class InSync:
+    """Why a stack was not planned: its files hash to what was last applied successfully, and
+    every registry it manages was read live and holds what its desired.json says."""
+
+    content_hash: str  # the stack's content hash, equal to the applied record's
+    verified_at: float  # when the registries were read (epoch seconds)
+    registries: tuple[RegistryEvidence, ...]
+
+
+@dataclass(frozen=True)
 class StackResult:
     """The outcome of one action (plan, apply, destroy) on one stack."""
 
@@ -136,6 +162,10 @@ class StackResult:
     duration: float = 0.0
     # Wall-clock start (epoch seconds); 0 when the stack never started.
     started: float = 0.0
+    # Why a plan ran Terraform for this stack, when it chose (`tfgen plan` without --all).
+    planned_because: str = ""
+    # Action "verify": not planned, because it is proven in sync.
+    in_sync: InSync | None = None
 
     def __bool__(self) -> bool:
         return self.status in (Status.OK, Status.SKIPPED)

@@ -99,16 +99,26 @@ class Session:
         depends on it may be applied."""
         applied = hashes.read_applied(self.ctx.workspace.applied_path)
         ids = {s.id for s in applying}
+        hasher = hashes.Hasher(self.manifest)
         return tuple(
-            st
-            for st in self.stacks
-            if st.id not in ids and applied.get(st.id) != hashes.stack_hash(self.manifest, st)
+            st for st in self.stacks if st.id not in ids and applied.get(st.id) != hasher.hash(st)
         )
 
     def saved(self, destroy: bool = False) -> tuple[ManifestStack, ...]:
         """The selected stacks that have a saved plan."""
         ws = self.ctx.workspace
         return tuple(st for st in self.stacks if ws.read_record(st, destroy) is not None)
+
+    def in_sync(self) -> tuple[ManifestStack, ...]:
+        """The selected stacks the last plan found in sync, verified live, with the files they
+        have now (so they have nothing to apply)."""
+        ws = self.ctx.workspace
+        hasher = hashes.Hasher(self.manifest)
+        return tuple(
+            st
+            for st in self.stacks
+            if (found := ws.read_in_sync(st)) is not None and found == hasher.hash(st)
+        )
 
     def pending(self, stacks: Sequence[ManifestStack]) -> list[StackResult]:
         """The saved plans of `stacks` as plan results, for the summary shown before applying."""

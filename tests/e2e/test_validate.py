@@ -72,7 +72,7 @@ def _check(terraform: Path, directory: Path, available: tuple[str, ...]) -> str:
 @pytest.mark.parametrize("kind", ["golden stacks", "module examples"])
 def test_every_rendered_stack_validates_with_the_real_provider(
     kind: str,
-    e2e_terraform: Path,
+    terraform_bin: Path,
     aws_provider: tfenv.ProviderSource,
     world_env: object,
     tmp_path: Path,
@@ -91,5 +91,5 @@ def test_every_rendered_stack_validates_with_the_real_provider(
             modules.symlink_to(REPO / "modules")
     available = aws_provider.versions or ("6.99.0",)  # from the registry: the newest there is
     with cf.ThreadPoolExecutor(2) as pool:
-        problems = [p for p in pool.map(lambda d: _check(e2e_terraform, d, available), copies) if p]
+        problems = [p for p in pool.map(lambda d: _check(terraform_bin, d, available), copies) if p]
     assert problems == []

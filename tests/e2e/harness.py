@@ -45,6 +45,18 @@ class Run:
         stacks = (self.report or {}).get("stacks", [])
         return {s["id"]: s for s in stacks if status is None or s["status"] == status}
 
+    def why(self) -> str:
+        """For an assertion's message: the whole output and the log of every stack that did not
+        succeed (the run's temporary tree is gone by the time a CI failure is read)."""
+        parts = [f"exit {self.code}", self.output]
+        for stack_id, stack in self.stacks().items():
+            if stack["status"] in ("ok", "skipped") or not stack.get("log"):
+                continue
+            log = Path(stack["log"])
+            text = log.read_text(errors="replace") if log.is_file() else "(no log)"
+            parts.append(f"--- {stack_id}: {stack['status']} ({stack.get('reason')})\n{text}")
+        return "\n".join(parts)
+
 
 class World:
     """A spec file, its rendered tree, and tfgen run against moto with one Terraform binary."""
@@ -75,7 +87,7 @@ class World:
 
     def render(self, *extra: str) -> Run:
         run = self.tfgen("render", str(self.spec), "--out", str(self.out), *extra)
-        assert run.code == 0, run.output
+        assert run.code == 0, run.why()
         return run
 
     def _run(self, command: str, *extra: str) -> Run:
@@ -132,7 +144,7 @@ class World:
 
     def compiled(self) -> list[dict[str, Any]]:
         run = self.tfgen("compile", str(self.spec), "--json")
-        assert run.code == 0, run.output
+        assert run.code == 0, run.why()
         return list(json.loads(run.stdout))
 
     # --- the live registries --------------------------------------------------------------------

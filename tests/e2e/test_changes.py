@@ -16,9 +16,9 @@ def applied(world: World, text: str) -> list[dict[str, object]]:
     world.write_spec(text)
     world.render()
     plan = world.plan()
-    assert plan.code == 2, plan.output
+    assert plan.code == 2, plan.why()
     run = world.apply()
-    assert run.code == 0, run.output
+    assert run.code == 0, run.why()
     return world.compiled()
 
 
@@ -32,13 +32,13 @@ def change(
     world.render()
     new = world.compiled()
     plan = world.plan()
-    assert plan.code == 2, f"{case}: {plan.output}"
+    assert plan.code == 2, f"{case}: {plan.why()}"
     assert plan.report is not None
     expected = delta.expected(old, new)
     assert delta.observed(plan.report) == expected, case
     world.record(case, plan, expected)
     run = world.apply()
-    assert run.code == 0, f"{case}: {run.output}"
+    assert run.code == 0, f"{case}: {run.why()}"
     assert normalised(world.live(new)) == normalised(new), case
     gone = [
         r
@@ -134,7 +134,8 @@ def test_the_changed_organisation_replans_clean(shared_world: Steps) -> None:
     def step() -> None:
         if not shared_world.state:
             shared_world.state = applied(shared_world.world, list(TEXTS.values())[-1])
-        assert shared_world.world.plan("--all").code == 0  # Terraform asked about every stack
+        again = shared_world.world.plan("--all")  # Terraform asked about every stack
+        assert again.code == 0, again.why()
 
     shared_world.take("replan", step)
 
@@ -142,7 +143,7 @@ def test_the_changed_organisation_replans_clean(shared_world: Steps) -> None:
 def test_remove_a_rule(world: World) -> None:
     old = applied(world, TWO_RULES)
     change(world, old, specs.BASE, "remove-a-rule")
-    assert world.plan("--all").code == 0
+    assert (again := world.plan("--all")).code == 0, again.why()
 
 
 SHARED = specs.spec(
@@ -183,7 +184,7 @@ def test_push_a_destinations_grant_past_a_statement_boundary(world: World) -> No
     assert kept == {**shared, "Principal": {"AWS": [f"arn:aws:iam::{specs.BUILD}:root"]}}
     (new,) = [s for s in statements if s["Sid"] != shared["Sid"]]
     plan = world.plan()
-    assert plan.code == 2, plan.output
+    assert plan.code == 2, plan.why()
     assert plan.report is not None
     facts = delta.expected(before, after)
     prod = f"{specs.PROD}/us-east-1"
@@ -195,8 +196,8 @@ def test_push_a_destinations_grant_past_a_statement_boundary(world: World) -> No
     assert delta.observed(plan.report) == facts
     world.record("grant-past-a-statement-boundary", plan, facts)
     run = world.apply()
-    assert run.code == 0, run.output
+    assert run.code == 0, run.why()
     assert normalised(world.live(after)) == normalised(after)
     code, verdict = world.verify()
     assert code == 0, verdict
-    assert world.plan("--all").code == 0
+    assert (again := world.plan("--all")).code == 0, again.why()

@@ -30,13 +30,13 @@ def repaired(world: World, compiled: list[dict[str, object]], case: str) -> None
     }
     assert len(drifted) == 1, verdict
     plan = world.plan()
-    assert plan.code == 2, plan.output
+    assert plan.code == 2, plan.why()
     assert plan.report is not None
     expected = delta.expected(live, compiled)
     assert delta.observed(plan.report) == expected
     world.record(case, plan, expected)
     run = world.apply()
-    assert run.code == 0, run.output
+    assert run.code == 0, run.why()
     assert normalised(world.live(compiled)) == normalised(compiled)
     assert world.verify()[0] == 0
 
@@ -121,11 +121,11 @@ def test_adopt_takes_over_without_changes(world: World) -> None:
         "--out",
         str(world.spec),
     )
-    assert run.code == 0, run.output
+    assert run.code == 0, run.why()
     assert "round trip: compiling the spec gives exactly the live state" in run.output
     world.render("--adopt")
     plan = world.plan()
-    assert plan.code == 2, plan.output  # imports change the state
+    assert plan.code == 2, plan.why()  # imports change the state
     assert plan.report is not None
     counts = [
         (s["summary"]["add"], s["summary"]["change"], s["summary"]["destroy"])
@@ -135,7 +135,7 @@ def test_adopt_takes_over_without_changes(world: World) -> None:
     # build's replication configuration, prod's registry policy
     assert plan.report["totals"]["import"] == 2, plan.report["totals"]
     run = world.apply()
-    assert run.code == 0, run.output
+    assert run.code == 0, run.why()
     assert world.live(seeded) == before  # nothing in AWS changed, the foreign statement kept
     world.render()  # without --adopt: the import blocks go
-    assert world.plan("--all").code == 0
+    assert (again := world.plan("--all")).code == 0, again.why()

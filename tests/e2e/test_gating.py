@@ -40,10 +40,10 @@ def _rules(world: World) -> object:
 def test_a_grant_that_fails_at_apply_holds_back_the_rule(world: World, denied: set[str]) -> None:
     world.write_spec(SPEC)
     world.render()
-    assert world.plan().code == 2
+    assert (planned := world.plan()).code == 2, planned.why()
     denied.add(PROD_ROLE)  # the trust policy changes between the reviewed plan and the apply
     run = world.apply()
-    assert run.code == 1, run.output
+    assert run.code == 1, run.why()
     stacks = run.stacks()
     assert stacks["prod/registry-policy"]["status"] == "failed"
     assert "Cannot assume IAM Role" in stacks["prod/registry-policy"]["reason"]
@@ -58,10 +58,10 @@ def test_a_grant_that_fails_to_plan_holds_back_the_rule(world: World, denied: se
     world.render()
     denied.add(PROD_ROLE)
     plan = world.plan()
-    assert plan.code == 1, plan.output
+    assert plan.code == 1, plan.why()
     assert plan.stacks()["prod/registry-policy"]["status"] == "failed"
     run = world.apply()  # applies what was planned, never a rule without its grant
-    assert run.code == 1, run.output
+    assert run.code == 1, run.why()
     stacks = run.stacks()
     assert stacks["build/replication"]["status"] == "blocked"
     assert "prod/registry-policy" in stacks["build/replication"]["reason"]

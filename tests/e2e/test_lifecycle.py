@@ -96,21 +96,21 @@ def test_lifecycle(
     world.render()
     compiled = world.compiled()
     plan = world.plan()
-    assert plan.code == 2, plan.output
+    assert plan.code == 2, plan.why()
     assert plan.report is not None
     assert delta.observed(plan.report) == delta.expected([], compiled)
     apply = world.apply()
-    assert apply.code == 0, apply.output
+    assert apply.code == 0, apply.why()
     assert normalised(world.live()) == normalised(compiled)
     code, verdict = world.verify()
     assert code == 0, verdict
     fast = world.plan()  # every stack in sync, verified live: nothing planned
-    assert fast.code == 0, fast.output
+    assert fast.code == 0, fast.why()
     assert fast.report is not None and fast.report["totals"]["in_sync"] == len(fast.stacks())
     again = world.plan("--all")  # and Terraform, asked about every stack, agrees
-    assert again.code == 0, again.output
+    assert again.code == 0, again.why()
     gone = world.destroy()
-    assert gone.code == 0, gone.output
+    assert gone.code == 0, gone.why()
     assert gone.report is not None
     assert delta.observed(gone.report) == delta.expected(compiled, [])
     code, verdict = world.verify()

@@ -49,7 +49,7 @@ def test_plan_runs_terraform_only_where_the_organisation_may_differ(world: World
 
     # Unchanged: no stack is planned; each is in sync, with what was read as the evidence.
     plan = world.plan()
-    assert plan.code == 0, plan.output
+    assert plan.code == 0, plan.why()
     assert plan.report is not None
     assert _planned(plan) == {} and set(_in_sync(plan)) == STACKS
     assert plan.report["totals"]["in_sync"] == 3
@@ -65,14 +65,14 @@ def test_plan_runs_terraform_only_where_the_organisation_may_differ(world: World
         "staging/replication": _evidence("staging", specs.STAGING, "replication"),
     }
     run = world.apply()
-    assert run.code == 0, run.output
+    assert run.code == 0, run.why()
     assert "nothing to apply" in run.output
 
     # Drift in one registry: only its stack is planned, and its plan is exactly the repair.
     world.aws.client("ecr", specs.PROD, "us-east-1").delete_registry_policy()
     drifted = world.live(compiled)
     plan = world.plan()
-    assert plan.code == 2, plan.output
+    assert plan.code == 2, plan.why()
     assert plan.report is not None
     assert set(_planned(plan)) == {"prod/registry-policy"}
     assert _planned(plan)["prod/registry-policy"]["planned_because"] == (
@@ -83,14 +83,14 @@ def test_plan_runs_terraform_only_where_the_organisation_may_differ(world: World
     assert delta.observed(plan.report) == delta.expected(drifted, compiled)
     # --all asks Terraform about every stack: the same verdict, the same one change.
     full = world.plan("--all")
-    assert full.code == 2, full.output
+    assert full.code == 2, full.why()
     assert full.report is not None
     assert set(_planned(full)) == STACKS and _in_sync(full) == {}
     assert {k for k, s in full.stacks().items() if s["changes"]} == {"prod/registry-policy"}
     assert all(s["planned_because"] is None for s in full.stacks().values())
     assert delta.observed(full.report) == delta.expected(drifted, compiled)
     run = world.apply()
-    assert run.code == 0, run.output
+    assert run.code == 0, run.why()
     assert normalised(world.live(compiled)) == normalised(live)
     assert world.verify()[0] == 0
 
@@ -104,15 +104,15 @@ def test_plan_runs_terraform_only_where_the_organisation_may_differ(world: World
     world.render()
     new = world.compiled()
     plan = world.plan()
-    assert plan.code == 2, plan.output
+    assert plan.code == 2, plan.why()
     assert set(_planned(plan)) == {"staging/replication"}
     assert _planned(plan)["staging/replication"]["planned_because"] == (
         "files changed since the last apply"
     )
     assert set(_in_sync(plan)) == {"build/replication", "prod/registry-policy"}
     run = world.apply()
-    assert run.code == 0, run.output
+    assert run.code == 0, run.why()
     assert normalised(world.live(new)) == normalised(new)
     again = world.plan()
-    assert again.code == 0, again.output
+    assert again.code == 0, again.why()
     assert set(_in_sync(again)) == STACKS

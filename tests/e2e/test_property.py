@@ -98,16 +98,16 @@ def test_validate_implies_plan_apply_in_sync_and_clean_replan(
     world.write_spec(yaml.safe_dump(data, sort_keys=False))
     world.render()
     plan = world.plan()
-    assert plan.code == 2, plan.output
+    assert plan.code == 2, plan.why()
     apply = world.apply()
-    assert apply.code == 0, apply.output
+    assert apply.code == 0, apply.why()
     compiled = world.compiled()
     assert normalised(world.live(compiled)) == normalised(compiled)
     code, verdict = world.verify()
     assert code == 0, verdict
     # The shortcut finds every stack in sync, and Terraform, asked about every one, agrees.
     fast = world.plan()
-    assert fast.code == 0, fast.output
+    assert fast.code == 0, fast.why()
     assert fast.report is not None and fast.report["totals"]["in_sync"] == len(fast.stacks())
     again = world.plan("--all")
-    assert again.code == 0, again.output
+    assert again.code == 0, again.why()

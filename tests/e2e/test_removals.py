@@ -56,7 +56,7 @@ def pruned(world: World, stack: str, gone: str) -> None:
         assert not providers.exists() and not (providers.parent / "main.tf").exists()
         assert f"left {providers.parent}: it holds files tfgen did not write" in run.output
     again = world.plan("--all")  # Terraform asked about every stack, not only what may differ
-    assert again.code == 0, again.output
+    assert again.code == 0, again.why()
 
 
 @pytest.mark.xdist_group("removals")

@@ -19,13 +19,13 @@ from tests.e2e.test_changes import TWO_RULES
 def test_a_stale_saved_plan_is_refused(world: World) -> None:
     world.write_spec(specs.BASE)
     world.render()
-    assert world.plan().code == 2
+    assert (planned := world.plan()).code == 2, planned.why()
     # A same-account rule: the replication stack changes after it was planned, and nothing else
     # (a filter change would also change prod's grant, scoped to the filters).
     world.write_spec(TWO_RULES)
     world.render()
     run = world.apply()
-    assert run.code == 1, run.output
+    assert run.code == 1, run.why()
     stacks = run.stacks()
     assert stacks["build/replication"]["status"] == "failed"
     assert stacks["build/replication"]["reason"].startswith("stale plan")
@@ -55,7 +55,7 @@ def _locks() -> list[str]:
 def test_ctrl_c_during_a_real_apply(world: World) -> None:
     world.write_spec(MANY)
     world.render()
-    assert world.plan().code == 2
+    assert (planned := world.plan()).code == 2, planned.why()
     log = world.out / ".tfgen" / "logs" / "prod__registry-policy.log"
     argv = [sys.executable, "-m", "tfgen", "apply", str(world.out), "--auto-approve"]
     argv += ["--terraform", str(world.terraform), "--parallelism", "1"]
@@ -75,7 +75,7 @@ def test_ctrl_c_during_a_real_apply(world: World) -> None:
     assert "interrupted" in output
     assert _locks() == []  # terraform released the state lock before exiting
     # Nothing half-done blocks the next run: plan and apply finish the job.
-    assert world.plan().code == 2
+    assert (planned := world.plan()).code == 2, planned.why()
     run = world.apply()
-    assert run.code == 0, run.output
+    assert run.code == 0, run.why()
     assert world.verify()[0] == 0

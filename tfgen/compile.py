@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tfgen import limits
+from tfgen.gcpause import cycle_collection_paused
 from tfgen.grants import check_denials
 from tfgen.spec import LoadedSpec, placeholders, terraform_version
 from tfgen.spec.issues import Issue, Severity, SpecError, SpecPath
@@ -490,7 +491,8 @@ def _warn_chains(
 
 def compile_loaded(loaded: LoadedSpec) -> DesiredState:
     """Compile a loaded spec; raise SpecError (with file and line) if any registry breaks a limit."""
-    state, issues = compile_model(loaded.spec)
+    with cycle_collection_paused():
+        state, issues = compile_model(loaded.spec)
     located = list(dict.fromkeys(loaded.positions.issue(i) for i in issues))
     if any(i.severity is Severity.ERROR for i in located):
         raise SpecError([*loaded.warnings, *located])

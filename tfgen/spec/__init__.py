@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from tfgen.constants import DEFAULT_SPEC
+from tfgen.gcpause import cycle_collection_paused
 from tfgen.spec.checks import check_spec
 from tfgen.spec.issues import Issue, Severity, SpecError
 from tfgen.spec.load import Document, Positions, load_file, load_text
@@ -65,12 +66,14 @@ def _plain_checks(spec: Spec) -> list[Issue]:
 
 def load_spec(path: str | Path = DEFAULT_SPEC) -> LoadedSpec:
     """Read, parse and check a spec file. Raises SpecError with every problem found."""
-    return validate_document(load_file(path))
+    with cycle_collection_paused():
+        return validate_document(load_file(path))
 
 
 def load_spec_text(text: str, file: str = DEFAULT_SPEC) -> LoadedSpec:
     """Like load_spec, for spec text; `file` names it in messages."""
-    return validate_document(load_text(text, file))
+    with cycle_collection_paused():
+        return validate_document(load_text(text, file))
 
 
 __all__ = [

@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from tests import moto_server, tfenv
-from tests.e2e.harness import STATE_BUCKET, Steps, World
+from tests.e2e.harness import STATE_BUCKET, World
 
 moto_endpoint = moto_server.moto_endpoint
 
@@ -103,32 +103,6 @@ def world_env(
 ) -> moto_server.MotoAws:
     """A reset moto server, an environment that reaches only it, and the state bucket."""
     return fresh_moto(monkeypatch, environment(moto_endpoint, e2e_cli_config, tmp_path))
-
-
-@pytest.fixture(scope="module")
-def _module_world(
-    moto_endpoint: str,
-    e2e_cli_config: Path,
-    terraform_bin: Path,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Steps, dict[str, str | None]]:
-    tmp = tmp_path_factory.mktemp("world")
-    env = environment(moto_endpoint, e2e_cli_config, tmp)
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        aws = fresh_moto(monkeypatch, env)
-    return Steps(World(tmp, aws, terraform_bin, backend_config(moto_endpoint))), env
-
-
-@pytest.fixture
-def shared_world(
-    _module_world: tuple[Steps, dict[str, str | None]], monkeypatch: pytest.MonkeyPatch
-) -> Steps:
-    """One organisation for a module's steps (tests/e2e/harness.py, Steps): each test changes
-    what the previous one left, so the organisation is applied once. The environment is entered
-    for each test (the autouse fixtures of tests/conftest.py set their own)."""
-    steps, env = _module_world
-    enter(monkeypatch, env)
-    return steps
 
 
 @pytest.fixture

@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
@@ -218,26 +217,3 @@ def normalised(registries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return result
-
-
-@dataclass
-class Steps:
-    """Steps taken one after another on one world, a test each (fixture `shared_world`): a step
-    starts from the state the previous steps left, recorded in `state` (what `tfgen compile`
-    said at the last apply). Each step is also correct alone (`pytest -k`): it starts from the
-    first step's state then. Under pytest-xdist the module's steps run on one worker, in order
-    (`--dist loadgroup`, marker `xdist_group`)."""
-
-    world: World
-    state: list[dict[str, Any]] = field(default_factory=list)
-    failed: str = ""
-
-    def take(self, name: str, step: Callable[[], None]) -> None:
-        """Run `step`; after a failed one, fail at once: the state it left is unknown."""
-        if self.failed:
-            pytest.fail(f"not run: the earlier step {self.failed!r} failed")
-        try:
-            step()
-        except BaseException:
-            self.failed = name
-            raise

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
-
 from tests.e2e import delta, specs
-from tests.e2e.harness import Steps, World, normalised
+from tests.e2e.harness import World, normalised
 
 
 def applied(world: World, text: str) -> list[dict[str, object]]:
@@ -118,26 +116,16 @@ for _case, _edit_step in STEPS:
     TEXTS[_case] = _edit_step(list(TEXTS.values())[-1] if TEXTS else specs.BASE)
 
 
-@pytest.mark.xdist_group("spec-changes")
-@pytest.mark.parametrize("case", list(TEXTS))
-def test_spec_change(shared_world: Steps, case: str) -> None:
-    def step() -> None:
-        if not shared_world.state:
-            shared_world.state = applied(shared_world.world, specs.BASE)
-        shared_world.state = change(shared_world.world, shared_world.state, TEXTS[case], case)
-
-    shared_world.take(case, step)
-
-
-@pytest.mark.xdist_group("spec-changes")
-def test_the_changed_organisation_replans_clean(shared_world: Steps) -> None:
-    def step() -> None:
-        if not shared_world.state:
-            shared_world.state = applied(shared_world.world, list(TEXTS.values())[-1])
-        again = shared_world.world.plan("--all")  # Terraform asked about every stack
-        assert again.code == 0, again.why()
-
-    shared_world.take("replan", step)
+def test_spec_changes_one_after_another(world: World) -> None:
+    """Every step of STEPS in order on one organisation, then a re-plan of every stack. One test,
+    not one per step on a shared world: in CI the steps of such an xdist group did not all run in
+    order on one world (a later step passed, an earlier one then met a template it had not made),
+    and a step's baseline must be exactly the previous step's result."""
+    state = applied(world, specs.BASE)
+    for case, text in TEXTS.items():
+        state = change(world, state, text, case)
+    again = world.plan("--all")  # Terraform asked about every stack
+    assert again.code == 0, again.why()
 
 
 def test_remove_a_rule(world: World) -> None:

@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
@@ -45,17 +44,19 @@ def _terraform(terraform: Path, directory: Path, *argv: str) -> subprocess.Compl
     )
 
 
-_INIT = threading.Lock()
+def _init(terraform: Path, directory: Path) -> subprocess.CompletedProcess[str]:
+    return _terraform(terraform, directory, "init", "-backend=false", "-input=false")
 
 
-def _check(terraform: Path, directory: Path, available: tuple[str, ...]) -> str:
+def _check(
+    terraform: Path,
+    directory: Path,
+    available: tuple[str, ...],
+    init: subprocess.CompletedProcess[str],
+) -> str:
     """'' when the directory is as it must be, else what Terraform said."""
     clauses = versions.parse(_constraint(directory))
     usable = [v for v in available if versions.admits(clauses, versions.parse_version(v))]
-    # One init at a time: without a lock file, init recreates the plugin-cache entry the other
-    # one may be linking ("file exists", hashicorp/terraform#31964); validate runs in parallel.
-    with _INIT:
-        init = _terraform(terraform, directory, "init", "-backend=false", "-input=false")
     if not usable:
         said = init.stdout + init.stderr
         if init.returncode != 0 and "no available releases match" in said:
@@ -90,6 +91,12 @@ def test_every_rendered_stack_validates_with_the_real_provider(
         if not modules.exists():
             modules.symlink_to(REPO / "modules")
     available = aws_provider.versions or ("6.99.0",)  # from the registry: the newest there is
+    # Every init first, one at a time, then the validates in parallel: without a lock file an init
+    # recreates the plugin-cache entry, which fails an init linking it at that moment ("file
+    # exists", hashicorp/terraform#31964) and a validate loading through it ("no package ...
+    # cached in .terraform/providers"), both seen in CI.
+    inits = [_init(terraform_bin, d) for d in copies]
     with cf.ThreadPoolExecutor(2) as pool:
-        problems = [p for p in pool.map(lambda d: _check(terraform_bin, d, available), copies) if p]
+        checked = pool.map(lambda d, i: _check(terraform_bin, d, available, i), copies, inits)
+        problems = [p for p in checked if p]
     assert problems == []

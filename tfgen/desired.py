@@ -107,11 +107,15 @@ def path_of(account: str, kind: str) -> str:
 # --- writing --------------------------------------------------------------------------------------
 
 
+# One encoder for every value: json.dumps with options builds a new encoder at each call.
+_VALUE_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
 def encode(
     stack_id: str, kind: str, account: AccountState, registries: Sequence[DesiredRegistry]
 ) -> str:
     """The file's text: one registry per line, keys sorted, so a change reads as a small diff."""
-    dump = json.dumps
+    dump, value = json.dumps, _VALUE_ENCODER.encode
     head = {
         "_comment": COMMENT,
         "account": {
@@ -124,12 +128,8 @@ def encode(
         "kind": kind,
         "stack": stack_id,
     }
-    lines = [
-        f"  {dump(k)}: {dump(v, sort_keys=True, ensure_ascii=False)}," for k, v in head.items()
-    ]
-    rows = ",\n".join(
-        f"    {dump(r.to_json(), sort_keys=True, ensure_ascii=False)}" for r in registries
-    )
+    lines = [f"  {dump(k)}: {value(v)}," for k, v in head.items()]
+    rows = ",\n".join(f"    {value(r.to_json())}" for r in registries)
     return "{\n" + "\n".join(lines) + f'\n  "registries": [\n{rows}\n  ]\n}}\n'
 
 

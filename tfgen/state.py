@@ -232,6 +232,12 @@ class RegistryState:
             for group in self.grant_groups()
         ]
 
+    @property
+    def has_registry_policy(self) -> bool:
+        """Whether `registry_policy()` is not None, without building it (every grant makes a
+        statement): render asks this of every registry."""
+        return bool(self.grants or self.extra_statements)
+
     def registry_policy(self) -> dict[str, Any] | None:
         """The whole registry policy (the grants, then the user's statements), or None."""
         statements = self.grant_statements() + [dict(s) for s in self.extra_statements]

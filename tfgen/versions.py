@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 Version = tuple[int, int, int]
 _CLAUSE = re.compile(r"\s*(=|!=|>=|<=|>|<|~>)?\s*([0-9]+(?:\.[0-9]+){0,2})\s*")
@@ -97,6 +98,7 @@ def only_at_least(clauses: tuple[Clause, ...], minimum: Version) -> bool:
     return not any(v < minimum and admits(clauses, v) for v in _candidates(clauses, minimum))
 
 
+@cache  # every stack of a render asks the same question
 def narrow(text: str, minimum: Version) -> str:
     """`text` as written when it admits nothing older than `minimum`; else the same constraint with
     its lower bounds raised to `minimum`. The caller has checked that some version remains."""

@@ -157,6 +157,8 @@ def _print_changes(update: TreeUpdate, out_dir: Path, check: bool) -> None:
     """One line per changed file (by default only with --check, else with -v), and with --check
     the diffs, on stdout: they are what the check found."""
     line = console.info if check else console.detail
+    if console.verbosity < (0 if check else 1):
+        return  # nothing below prints: 4,000 lines a large render would build for nothing
     verb = "would " if check else ""
     for c in update.changed:
         note = f" ({c.note})" if c.note else ""
@@ -164,7 +166,7 @@ def _print_changes(update: TreeUpdate, out_dir: Path, check: bool) -> None:
     if update.atlantis is not None:
         path, change = update.atlantis
         line(f"{verb}{change:9} {path}")
-    if not check or console.verbosity < 0:
+    if not check:
         return
     budget = DIFF_BUDGET
     diffs = [c for c in update.changed if c.diff]

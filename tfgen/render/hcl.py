@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -32,6 +33,9 @@ def _unicode_escape(char: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
+@lru_cache(
+    maxsize=4096
+)  # a large render quotes the same Regions and account ids thousands of times
 def string(value: str) -> str:
     """A quoted HCL string. Control and other invisible characters (ESC, U+202E, U+2028, ...)
     are written as \\u escapes: Terraform reads the same string, and a reviewer sees them."""
@@ -59,6 +63,7 @@ def comment(text: str) -> str:
     return visible.replace("*/", "* /")
 
 
+@lru_cache(maxsize=1024)
 def key(name: str) -> str:
     return name if _IDENT.fullmatch(name) and name not in _KEYWORDS else string(name)
 
@@ -119,6 +124,8 @@ _Memo = dict[int, str | None]
 
 def inline(value: Any, memo: _Memo | None = None) -> str | None:
     """The single-line form of a value, or None when it must span lines."""
+    if type(value) is str:  # most values: skip the type tests of _scalar
+        return string(value)
     scalar = _scalar(value)
     if scalar is not None:
         return scalar
@@ -136,14 +143,18 @@ def _inline_collection(value: Any, memo: _Memo) -> str | None:
     if isinstance(value, Call):
         arg = inline(value.argument, memo)
         return None if arg is None else f"{value.function}({arg})"
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind is dict or (kind is not list and kind is not tuple and isinstance(value, Mapping)):
         if not value:
             return "{}"
         parts = []
         for k, v in value.items():
-            if isinstance(v, Mapping | list | tuple):
+            if type(v) is str:
+                text: str | None = string(v)
+            elif isinstance(v, Mapping | list | tuple):
                 return None
-            text = inline(v, memo)
+            else:
+                text = inline(v, memo)
             if text is None:
                 return None
             parts.append(f"{key(str(k))} = {text}")

@@ -117,7 +117,7 @@ def retired_stack(previous: ManifestStack, settings: Settings) -> RenderedStack:
 
 
 def _receives(registry: RegistryState) -> bool:
-    return registry.registry_policy() is not None or bool(registry.creation_templates)
+    return registry.has_registry_policy or bool(registry.creation_templates)
 
 
 def stack_regions(state: DesiredState) -> dict[str, tuple[str, ...]]:
@@ -355,7 +355,7 @@ def _policy_stack(
     modules: set[str] = set()
     needs: list[Feature] = []
     for reg in registries:
-        if reg.registry_policy() is not None:
+        if reg.has_registry_policy:
             modules.add("modules/ecr-registry-policy")
             needs.append(features.REGISTRY_POLICY)
             grants = [

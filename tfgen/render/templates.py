@@ -20,6 +20,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,  # HCL, not HTML: values are escaped by the hcl filters
+        auto_reload=False,  # the templates ship with tfgen: no stat of the file at each render
     )
     env.filters["hcl_string"] = hcl.string
     env.filters["hcl_comment"] = hcl.comment

@@ -6,7 +6,9 @@ SpecError, TfgenError. Imported lazily so `tfgen --version` and the no-op render
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tfgen import lazy
 
 __version__ = "0.1.0"
 
@@ -26,13 +28,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tfgen' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy.attributes(__name__, _LAZY)
 
 
 __all__ = [

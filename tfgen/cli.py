@@ -12,8 +12,6 @@ import importlib
 import io
 import json
 import sys
-import tempfile
-import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -84,6 +82,9 @@ def _report(exc: TfgenError) -> None:
 
 
 def _crash() -> NoReturn:
+    import tempfile  # only here: every command's start-up would pay for them
+    import traceback
+
     with tempfile.NamedTemporaryFile(
         "w", prefix="tfgen-crash-", suffix=".log", delete=False
     ) as log:

@@ -16,18 +16,15 @@ in the name) is removed by the next render (tfgen.render.writer.clean_leftovers)
 
 from __future__ import annotations
 
-import ctypes
 import os
 import pickle
 import shutil
-import signal
-import sys
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from tfgen.errors import RenderError
+from tfgen.forks import can_fork, die_with
 from tfgen.manifest import MANIFEST, ManifestStack, encode
 from tfgen.render.layout import RenderedStack, account_names, plan_accounts
 from tfgen.render.resources import module_files
@@ -46,12 +43,7 @@ _Part = tuple[list[ManifestStack], dict[str, str]]  # the part's stacks, {relpat
 
 
 def worth_it(state: DesiredState) -> bool:
-    return (
-        len(state.accounts) >= PARALLEL_MIN_ACCOUNTS
-        and hasattr(os, "fork")
-        and (os.cpu_count() or 1) > 1
-        and threading.active_count() == 1
-    )
+    return len(state.accounts) >= PARALLEL_MIN_ACCOUNTS and (os.cpu_count() or 1) > 1 and can_fork()
 
 
 def render_new_tree(
@@ -69,7 +61,7 @@ def render_new_tree(
     if pid == 0:  # the child: render and write the second half, report, exit at once
         try:
             os.close(read_fd)
-            _die_with(parent)
+            die_with(parent)
             payload: tuple[str, Any]
             try:
                 part = plan_accounts(state, adopt, names[half:])
@@ -131,16 +123,3 @@ def _checked(files: Iterable[tuple[str, bytes]], parent: int | None) -> Iterable
         if parent is not None and n % 256 == 0 and os.getppid() != parent:
             raise RuntimeError("the parent render is gone")
         yield item
-
-
-def _die_with(parent: int) -> None:
-    """Have the kernel kill this (child) process when its parent dies (Linux)."""
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            pr_set_pdeathsig = 1
-            libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass  # the checks of os.getppid() in _write_part remain
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)

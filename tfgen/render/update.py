@@ -80,12 +80,15 @@ def _update_tree(spec: Path, out_dir: Path, options: RenderOptions) -> TreeUpdat
         if messages is not None:
             return TreeUpdate(out_dir, options.check, unchanged=True, warnings=tuple(messages))
 
+    from tfgen.spec.load import read_ahead
+
+    read = read_ahead(spec)  # a large spec is read on the other core while the rest is imported
     from tfgen.compile import compile_loaded
     from tfgen.render import render_tree
     from tfgen.render.atlantis import sync_atlantis
-    from tfgen.spec import load_spec
+    from tfgen.spec import validate_document
 
-    state = compile_loaded(load_spec(spec))
+    state = compile_loaded(validate_document(read()))
     unknown = sorted(set(options.adopt_accounts) - set(state.accounts))
     if unknown:
         raise TfgenError(f"--adopt-account {unknown[0]}: no such account in {spec}")

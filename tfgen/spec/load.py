@@ -12,6 +12,9 @@ or number that does not print back as written (`on`, `011111111111`) is noted fo
 
 from __future__ import annotations
 
+import os
+import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import yaml
 
 from tfgen.constants import DEFAULT_SPEC
+from tfgen.forks import can_fork, die_with
 from tfgen.spec.issues import Issue, Severity, SpecError, SpecPath
 
 try:  # libyaml is ~10x faster on large specs; the pure-Python loader gives the same nodes
@@ -185,6 +189,63 @@ def load_file(path: str | FsPath) -> Document:
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([Issue((), f"cannot read the spec: {exc}", file=name)]) from None
     return load_text(text, name)
+
+
+# Below this size a spec reads in a few milliseconds: not worth a process.
+READ_AHEAD_MIN_BYTES = 64 * 1024
+
+
+def read_ahead(path: str | FsPath) -> Callable[[], Document]:
+    """Start reading a large spec in a forked child; the function returned waits for it and
+    gives the same Document as `load_file` (the time to import pydantic and the checks, which a
+    render does next, is then spent reading YAML on the other core).
+
+    The child only reads: its result comes back through a pipe as plain data. Anything but a
+    clean read (a problem in the spec, a child that died, no fork, other threads running, a
+    small file) is read again here, so every error is raised by this process, as `load_file`
+    raises it.
+    """
+    name = str(path)
+    try:
+        large = FsPath(path).stat().st_size >= READ_AHEAD_MIN_BYTES
+    except OSError:
+        large = False
+    if not (large and (os.cpu_count() or 1) > 1 and can_fork()):
+        return lambda: load_file(path)
+    parent = os.getpid()
+    try:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+    except OSError:
+        return lambda: load_file(path)
+    if pid == 0:  # the child: read, report, exit at once (never run the parent's code)
+        try:
+            os.close(read_fd)
+            die_with(parent)
+            try:
+                doc = load_file(path)
+                p = doc.positions
+                payload = pickle.dumps((doc.data, p.marks, p.notes, p.unread), protocol=5)
+            except BaseException:
+                payload = b""  # the parent reads it again, and reports
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(payload)
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+
+    def collect() -> Document:
+        try:
+            with os.fdopen(read_fd, "rb") as inp:
+                payload = inp.read()
+        finally:
+            os.waitpid(pid, 0)
+        if not payload:
+            return load_file(path)
+        data, marks, notes, unread = pickle.loads(payload)  # written by our child, not the spec
+        return Document(data, Positions(name, marks, notes, unread))
+
+    return collect
 
 
 _EMPTY = object()

@@ -1,0 +1,160 @@
+"""tfgen.spec.load.read_ahead: a large spec read in a forked child gives exactly what load_file
+gives (data, notes, every position), a spec with a problem raises the same errors, the child is
+gone once its result is taken, and anything but a clean read is read again in this process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+import tfgen.spec
+from tests.test_atomic import spec_text
+from tfgen.spec.issues import SpecError
+from tfgen.spec.load import READ_AHEAD_MIN_BYTES, Document, load_file, read_ahead
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="reads ahead only with fork"
+)
+
+
+def big_spec(accounts: int = 800, tail: str = "") -> str:
+    return spec_text(accounts) + tail
+
+
+def counting_forks() -> list[int]:
+    """Count the children forked from now on (the real fork, wrapped)."""
+    pids: list[int] = []
+    real = os.fork
+
+    def counted() -> int:
+        pid = real()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    os.fork = counted
+    return pids
+
+
+def same(doc: Document, ref: Document) -> None:
+    assert doc.data == ref.data
+    assert doc.positions.file == ref.positions.file
+    assert doc.positions.notes == ref.positions.notes
+    assert doc.positions.every_mark() == ref.positions.every_mark()
+
+
+def reaped(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+# The cases that fork run in a new interpreter: the test process may run other threads (a test
+# before this one may have started a server), and read_ahead rightly never forks then.
+
+
+def case_clean(tmp: Path) -> None:
+    # `011` and `on` are read as numbers and booleans: their notes come back from the child too.
+    path = tmp / "tfgen.yaml"
+    path.write_text(big_spec(tail="extra: {octal: 011, flag: on}\n"))
+    assert path.stat().st_size >= READ_AHEAD_MIN_BYTES
+    forks = counting_forks()
+    doc = read_ahead(path)()
+    (pid,) = forks
+    assert reaped(pid)
+    ref = load_file(path)
+    assert ref.positions.notes  # the check means something
+    same(doc, ref)
+
+
+def case_problem(tmp: Path) -> None:
+    path = tmp / "tfgen.yaml"
+    path.write_text(big_spec(tail="extra: 1\nextra: 2\n"))
+    forks = counting_forks()
+    try:
+        read_ahead(path)()
+        raise AssertionError("no error")
+    except SpecError as exc:
+        ahead = exc.issues
+    (pid,) = forks
+    assert reaped(pid)
+    try:
+        load_file(path)
+        raise AssertionError("no error")
+    except SpecError as exc:
+        assert exc.issues == ahead
+    assert "duplicate key 'extra'" in ahead[0].message
+
+
+def case_child_cannot_report(tmp: Path) -> None:
+    import pickle
+
+    def broken(*_: object, **__: object) -> bytes:
+        raise RuntimeError("cannot pickle")
+
+    path = tmp / "tfgen.yaml"
+    path.write_text(big_spec())
+    real = pickle.dumps
+    pickle.dumps = broken  # the forked child inherits it
+    forks = counting_forks()
+    doc = read_ahead(path)()
+    pickle.dumps = real
+    assert len(forks) == 1 and reaped(forks[0])
+    same(doc, load_file(path))
+
+
+@pytest.mark.parametrize("case", ["case_clean", "case_problem", "case_child_cannot_report"])
+def test_reading_ahead_in_a_child(case: str, tmp_path: Path) -> None:
+    code = f"import sys, pathlib; from tests.test_read_ahead import {case}; {case}(pathlib.Path(sys.argv[1]))"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_a_small_spec_a_missing_file_or_another_thread_means_no_fork(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fork() -> int:
+        raise AssertionError("read_ahead forked")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    small = tmp_path / "small.yaml"
+    small.write_text(big_spec(accounts=3))
+    same(read_ahead(small)(), load_file(small))
+    with pytest.raises(SpecError) as missing:
+        read_ahead(tmp_path / "missing.yaml")()
+    assert "no such file" in missing.value.issues[0].message
+    big = tmp_path / "big.yaml"
+    big.write_text(big_spec())
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        same(read_ahead(big)(), load_file(big))
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_the_yaml_reader_is_imported_without_pydantic_and_the_names_are_all_there() -> None:
+    code = "import sys, tfgen.spec.load; print('pydantic' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    for name in tfgen.spec.__all__:
+        assert getattr(tfgen.spec, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = tfgen.spec.nope

@@ -333,9 +333,10 @@ def _fit_policy(state: RegistryState, reg: _Registry, issues: list[Issue]) -> Re
     API's limit that way, else with every source granted `repository/*` (a warning says why);
     if even that does not fit, _check_registry reports it."""
     lim = limits.REGISTRY_POLICY_MAX_LENGTH
-    policy = state.registry_policy()
-    if state.grant_scope == "wide" or policy is None:
+    if state.grant_scope == "wide" or not state.has_registry_policy:
         return state
+    policy = state.registry_policy()
+    assert policy is not None
     size = len(sent_json(policy))
     if size <= lim.value:
         return state
@@ -437,7 +438,7 @@ def _check_registry(state: RegistryState, reg: _Registry, issues: list[Issue]) -
                     f"most {lim.value} {lim.what} ({lim.source})",
                 )
             )
-    policy = state.registry_policy()
+    policy = state.registry_policy() if state.has_registry_policy else None
     if policy is not None:
         size = len(sent_json(policy))
         lim = limits.REGISTRY_POLICY_MAX_LENGTH

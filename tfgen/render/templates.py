@@ -32,3 +32,11 @@ def environment() -> jinja2.Environment:
 
 def render(template: str, context: dict[str, Any]) -> str:
     return environment().get_template(template).render(context)
+
+
+def preload() -> None:
+    """Compile every stack template now: done before a large render forks, the two processes
+    share the compiled code instead of each compiling it."""
+    env = environment()
+    for name in env.list_templates(extensions=["j2"]):
+        env.get_template(name)

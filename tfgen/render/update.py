@@ -82,11 +82,15 @@ def _update_tree(spec: Path, out_dir: Path, options: RenderOptions) -> TreeUpdat
 
     from tfgen.spec.load import read_ahead
 
-    read = read_ahead(spec)  # a large spec is read on the other core while the rest is imported
+    # A large spec is read on the other core while the rest is imported, Jinja and the stack
+    # templates included (compiled here, before the render forks, they are compiled once).
+    read = read_ahead(spec)
     from tfgen.compile import compile_loaded
-    from tfgen.render import render_tree
+    from tfgen.render import render_tree, templates
     from tfgen.render.atlantis import sync_atlantis
     from tfgen.spec import validate_document
+
+    templates.preload()
 
     state = compile_loaded(validate_document(read()))
     unknown = sorted(set(options.adopt_accounts) - set(state.accounts))

@@ -21,6 +21,9 @@ from click.testing import CliRunner
 
 from tests.moto_server import MotoAws
 from tfgen.cli import main_group
+from tfgen.run.model import Status
+
+_NOTHING_TO_SHOW = {Status.OK.value, Status.SKIPPED.value}  # statuses whose log explains nothing
 
 STATE_BUCKET = "tfgen-e2e-state"
 # `TFGEN_RECORD_PLANS=1 pytest -m e2e` refreshes
@@ -49,7 +52,7 @@ class Run:
         succeed (the run's temporary tree is gone by the time a CI failure is read)."""
         parts = [f"exit {self.code}", self.output]
         for stack_id, stack in self.stacks().items():
-            if stack["status"] in ("ok", "skipped") or not stack.get("log"):
+            if stack["status"] in _NOTHING_TO_SHOW or not stack.get("log"):
                 continue
             log = Path(stack["log"])
             text = log.read_text(errors="replace") if log.is_file() else "(no log)"

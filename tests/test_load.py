@@ -3,7 +3,6 @@ keys refused at any depth, merge keys and anchors, and malformed YAML reported w
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from tfgen.spec.load import (
     MAX_BYTES,
     MAX_DEPTH,
     Positions,
-    _read,
     load_file,
     load_text,
 )
@@ -82,45 +80,7 @@ def test_position_of_every_path(path: tuple[str | int, ...], where: tuple[int, i
     assert load_text(SPEC).positions.locate(path) == where
 
 
-def _eager(text: str) -> Positions:
-    return _read(text, "tfgen.yaml", record=True)[1]
-
-
-def test_marks_are_read_when_first_asked_for_and_are_those_of_an_eager_read() -> None:
-    examples = sorted(Path(__file__).parent.parent.joinpath("examples").rglob("tfgen.yaml"))
-    assert examples
-    for text in [SPEC, *(p.read_text() for p in examples)]:
-        positions = load_text(text).positions
-        assert positions.unread == text  # a clean load reads no marks
-        eager = _eager(text).marks
-        assert len(eager) > 20
-        assert positions.every_mark() == eager
-        assert positions.unread is None
-
-
-def test_a_position_asked_for_reads_only_up_to_its_top_level_key() -> None:
-    positions = load_text(SPEC).positions
-    assert positions.locate(("accounts", "prod", "role_arn")) == (6, 5)
-    assert positions.unread is not None  # replication's marks are not read yet
-    assert ("replication", 0) not in positions.marks
-    assert positions.locate(("replication", 1, "to", 1)) == (19, 9)
-    assert positions.read_keys == {"version", "accounts", "replication"}
-    assert positions.marks == _eager(SPEC).marks
-
-
-@pytest.mark.parametrize("seed", range(3))
-def test_positions_read_piecemeal_in_any_order_are_those_of_an_eager_read(seed: int) -> None:
-    eager = _eager(SPEC)
-    paths = [*eager.marks, ("nope",), ("accounts", "nope", 3), ("replication", 9), (0,)]
-    random.Random(seed).shuffle(paths)
-    lazy = load_text(SPEC).positions
-    for path in paths:
-        assert lazy.locate(path) == eager.locate(path), path
-        assert load_text(SPEC).positions.locate(path) == eager.locate(path), path
-
-
-def test_a_load_error_is_reported_with_the_positions_of_an_eager_read() -> None:
-    # The first read records no marks; a problem found is read again with them all.
+def test_a_duplicate_key_is_reported_with_the_line_of_the_first() -> None:
     text = SPEC.replace("  - name: second\n", "  - name: second\n    name: third\n")
     (issue,) = errors_of(text)
     assert "first set at line 11" in issue.message

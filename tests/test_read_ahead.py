@@ -45,7 +45,7 @@ def same(doc: Document, ref: Document) -> None:
     assert doc.data == ref.data
     assert doc.positions.file == ref.positions.file
     assert doc.positions.notes == ref.positions.notes
-    assert doc.positions.every_mark() == ref.positions.every_mark()
+    assert doc.positions.marks == ref.positions.marks
 
 
 def reaped(pid: int) -> bool:
@@ -110,7 +110,28 @@ def case_child_cannot_report(tmp: Path) -> None:
     same(doc, load_file(path))
 
 
-@pytest.mark.parametrize("case", ["case_clean", "case_problem", "case_child_cannot_report"])
+def case_load_spec_reads_ahead_the_first_time(tmp: Path) -> None:
+    # The first load_spec has pydantic and the checks to import: the YAML is read meanwhile.
+    path = tmp / "tfgen.yaml"
+    path.write_text(big_spec())
+    forks = counting_forks()
+    assert "tfgen.spec.validate" not in sys.modules
+    first = tfgen.spec.load_spec(path)
+    assert len(forks) == 1 and reaped(forks[0])
+    again = tfgen.spec.load_spec(path)  # nothing left to import: read here
+    assert len(forks) == 1
+    assert first == again and len(first.spec.accounts) == 800
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "case_clean",
+        "case_problem",
+        "case_child_cannot_report",
+        "case_load_spec_reads_ahead_the_first_time",
+    ],
+)
 def test_reading_ahead_in_a_child(case: str, tmp_path: Path) -> None:
     code = f"import sys, pathlib; from tests.test_read_ahead import {case}; {case}(pathlib.Path(sys.argv[1]))"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}

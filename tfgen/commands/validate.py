@@ -26,11 +26,13 @@ def validate(spec: Path, as_json: bool) -> ExitCode:
     Example:
       tfgen validate examples/hub-and-spoke/tfgen.yaml
     """
-    from tfgen.compile import compile_loaded
     from tfgen.spec import SpecError, load_spec
 
     try:
-        state = compile_loaded(load_spec(spec))
+        loaded = load_spec(spec)  # first: a large spec is read while pydantic is imported
+        from tfgen.compile import compile_loaded
+
+        state = compile_loaded(loaded)
     except SpecError as exc:
         if not as_json:
             raise

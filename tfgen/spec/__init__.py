@@ -1,36 +1,53 @@
 """Step 1 of the pipeline: tfgen.yaml → a validated Spec (or a SpecError listing every problem).
 
 The names are imported when first used, not with the package: reading the YAML
-(tfgen.spec.load) needs neither pydantic nor the checks, so a large spec can be read while they
-are imported (tfgen.spec.load.read_ahead).
+(tfgen.spec.load) needs neither pydantic nor the checks, so a large spec is read in a forked child
+while they are imported (tfgen.spec.load.read_ahead).
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tfgen import lazy
+from tfgen.constants import DEFAULT_SPEC
 
 if TYPE_CHECKING:
-    from tfgen.constants import DEFAULT_SPEC
     from tfgen.spec.issues import Issue, Severity, SpecError
     from tfgen.spec.model import Spec
-    from tfgen.spec.validate import LoadedSpec, load_spec, load_spec_text, validate_document
+    from tfgen.spec.validate import LoadedSpec, load_spec_text, validate_document
 
 _WHERE = {
-    "DEFAULT_SPEC": "tfgen.constants",
     "Issue": "tfgen.spec.issues",
     "Severity": "tfgen.spec.issues",
     "SpecError": "tfgen.spec.issues",
     "Spec": "tfgen.spec.model",
     "LoadedSpec": "tfgen.spec.validate",
-    "load_spec": "tfgen.spec.validate",
     "load_spec_text": "tfgen.spec.validate",
     "validate_document": "tfgen.spec.validate",
 }
 
 
 __getattr__ = lazy.attributes(__name__, _WHERE)
+
+
+def load_spec(path: str | Path = DEFAULT_SPEC) -> LoadedSpec:
+    """Read, parse and check a spec file. Raises SpecError with every problem found.
+
+    The first time (pydantic and the checks not imported yet), a large spec is read in a forked
+    child while they are imported here; after that there is nothing to overlap.
+    """
+    from tfgen.gcpause import cycle_collection_paused
+    from tfgen.spec.load import load_file, read_ahead
+
+    first = "tfgen.spec.validate" not in sys.modules
+    read = read_ahead(path) if first else (lambda: load_file(path))
+    from tfgen.spec.validate import validate_document
+
+    with cycle_collection_paused():
+        return validate_document(read())
 
 
 __all__ = [

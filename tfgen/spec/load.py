@@ -39,47 +39,17 @@ _constructor = yaml.constructor.SafeConstructor()
 
 @dataclass(slots=True)
 class Positions:
-    """Line and column (1-based) of each path; a missing path falls back to its nearest parent.
-
-    A spec that loads cleanly is read without them (a third of the load time): `unread` keeps
-    its text, and a question about a position reads the text again, recording marks, up to the
-    end of the top-level key the path is under (a warning about `defaults` reads a few lines).
-    """
+    """Line and column (1-based) of each path; a missing path falls back to its nearest parent."""
 
     file: str
     marks: dict[SpecPath, tuple[int, int]] = field(default_factory=dict)
     # How YAML read a scalar that does not print back as written, by path (see _note).
     notes: dict[SpecPath, str] = field(default_factory=dict)
-    unread: str | None = None  # the YAML text whose marks are not all read yet
-    read_keys: set[str] = field(default_factory=set)  # top-level keys whose marks are read
-
-    def every_mark(self) -> dict[SpecPath, tuple[int, int]]:
-        """The marks of every path (read now if they were not)."""
-        if self.unread is not None:
-            self._read_marks(None)
-        return self.marks
-
-    def _read_marks(self, upto: str | None) -> None:
-        """Read the marks up to the end of top-level key `upto` (None: all of them)."""
-        assert self.unread is not None
-        marks, done = _marks(self.unread, self.file, upto)
-        if len(marks) > len(self.marks):  # a later stop reads what an earlier one did, and more
-            self.marks = marks
-        self.read_keys.update(p[0] for p in marks if len(p) == 1 and isinstance(p[0], str))
-        if done:
-            self.unread = None
 
     def locate(self, path: SpecPath) -> tuple[int | None, int | None]:
-        if self.unread is not None and path:
-            top = path[0]
-            if not isinstance(top, str):
-                self._read_marks(None)
-            elif top not in self.read_keys:
-                self._read_marks(top)
-        marks = self.marks
         probe = tuple(path)
         while True:
-            mark = marks.get(probe)
+            mark = self.marks.get(probe)
             if mark is not None:
                 return mark
             if not probe:
@@ -107,47 +77,10 @@ def load_text(text: str, file: str = DEFAULT_SPEC) -> Document:
     # len(text) <= its UTF-8 size <= 4 * len(text): encode only when the bound is not clear.
     if len(text) > MAX_BYTES or (len(text) * 4 > MAX_BYTES and len(text.encode()) > MAX_BYTES):
         raise SpecError([_too_large(file)])
-    try:
-        data, positions = _read(text, file, record=False)
-    except SpecError:
-        _read(text, file, record=True)  # raises the same errors, with their positions
-        raise
-    positions.unread = text
-    if data is _EMPTY or data is None:
-        line, column = positions.locate(())
-        raise SpecError(
-            [
-                Issue(
-                    (),
-                    "the spec is empty; start with 'version: 1'",
-                    line=line,
-                    column=column,
-                    file=file,
-                )
-            ]
-        )
-    return Document(data, positions)
-
-
-def _marks(text: str, file: str, upto: str | None) -> tuple[dict[SpecPath, tuple[int, int]], bool]:
-    """The marks of a document that loads cleanly, up to the end of top-level key `upto`; and
-    whether they are all of them (the document was read to its end)."""
-    positions = Positions(file)
-    try:
-        _Builder(positions, [], record=True, stop_after=upto).build(
-            yaml.parse(text, Loader=_Loader)
-        )
-    except _Stop:
-        return positions.marks, False
-    return positions.marks, True
-
-
-def _read(text: str, file: str, *, record: bool) -> tuple[Any, Positions]:
-    """The document's data and positions; with `record`, the mark of every path too."""
     positions = Positions(file)
     issues: list[Issue] = []
     try:
-        data = _Builder(positions, issues, record).build(yaml.parse(text, Loader=_Loader))
+        data = _Builder(positions, issues).build(yaml.parse(text, Loader=_Loader))
     except _Refused:
         raise SpecError(issues) from None
     except yaml.MarkedYAMLError as exc:
@@ -162,7 +95,20 @@ def _read(text: str, file: str, *, record: bool) -> tuple[Any, Positions]:
         raise SpecError([Issue((), f"malformed YAML: {exc}", file=file)]) from None
     if issues:
         raise SpecError(issues)
-    return data, positions
+    if data is _EMPTY or data is None:
+        line, column = positions.locate(())
+        raise SpecError(
+            [
+                Issue(
+                    (),
+                    "the spec is empty; start with 'version: 1'",
+                    line=line,
+                    column=column,
+                    file=file,
+                )
+            ]
+        )
+    return Document(data, positions)
 
 
 def _too_large(file: str) -> Issue:
@@ -225,7 +171,7 @@ def read_ahead(path: str | FsPath) -> Callable[[], Document]:
             try:
                 doc = load_file(path)
                 p = doc.positions
-                payload = pickle.dumps((doc.data, p.marks, p.notes, p.unread), protocol=5)
+                payload = pickle.dumps((doc.data, p.marks, p.notes), protocol=5)
             except BaseException:
                 payload = b""  # the parent reads it again, and reports
             with os.fdopen(write_fd, "wb") as out:
@@ -242,8 +188,8 @@ def read_ahead(path: str | FsPath) -> Callable[[], Document]:
             os.waitpid(pid, 0)
         if not payload:
             return load_file(path)
-        data, marks, notes, unread = pickle.loads(payload)  # written by our child, not the spec
-        return Document(data, Positions(name, marks, notes, unread))
+        data, marks, notes = pickle.loads(payload)  # written by our child, not the spec
+        return Document(data, Positions(name, marks, notes))
 
     return collect
 
@@ -261,10 +207,6 @@ _COLLECTION_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,
 
 class _Refused(Exception):
     """The document is too deep or repeats too much through aliases; the issue is recorded."""
-
-
-class _Stop(Exception):  # not an error: a partial read of the marks is done
-    """A read of the marks has passed the end of the top-level key it was asked for."""
 
 
 @dataclass(slots=True)
@@ -285,19 +227,9 @@ class _Builder:
     Going from events (not composed nodes) roughly halves load time on large specs.
     """
 
-    def __init__(
-        self,
-        positions: Positions,
-        issues: list[Issue],
-        record: bool,
-        stop_after: str | None = None,
-    ) -> None:
+    def __init__(self, positions: Positions, issues: list[Issue]) -> None:
         self.positions = positions
         self.issues = issues
-        # Without `record` only the document's mark is kept: a spec with a problem in it is read
-        # again with them all (load_text), so every message still has its line.
-        self.record = record
-        self.stop_after = stop_after  # raise _Stop once this top-level key's value is complete
         self.anchors: dict[str, tuple[Any, int]] = {}  # anchor → (value, its size in nodes)
         self.stack: list[_Frame] = []
         self.result: Any = _EMPTY
@@ -372,8 +304,7 @@ class _Builder:
         if path is None:
             self._issue(event, "a key must be a plain string")
             path = (*self.stack[-1].path, "?")
-        if self.record:
-            self.positions.marks.setdefault(path, _mark(event))
+        self.positions.marks.setdefault(path, _mark(event))
         if event.tag not in _COLLECTION_TAGS:
             self._issue(event, f"unsupported YAML tag {event.tag}; a spec holds plain data", path)
         self.stack.append(_Frame(container, path, event.anchor, is_key=is_key))
@@ -405,8 +336,7 @@ class _Builder:
         container = frame.container
         if isinstance(container, list):
             if event is not None:
-                if self.record:
-                    self.positions.marks.setdefault((*frame.path, len(container)), _mark(event))
+                self.positions.marks.setdefault((*frame.path, len(container)), _mark(event))
                 if not alias and type(value) is not str:
                     self._note((*frame.path, len(container)), value, event)
             container.append(value)
@@ -416,6 +346,7 @@ class _Builder:
                 self._issue(event, "a key must be a plain string")
                 frame.key = _DUPLICATE
                 return
+            line, column = _mark(event)
             if value == "<<" and event.implicit[0]:
                 frame.key = _MERGE_TAG
                 return
@@ -436,12 +367,8 @@ class _Builder:
                 )
                 frame.key = _DUPLICATE
                 return
-            if self.record:
-                line, column = _mark(event)
-                self.positions.marks[(*frame.path, str(value))] = (line, column)
-                frame.first_seen[value] = line
-            else:
-                frame.first_seen[value] = 0  # a duplicate is an issue: read again, recording
+            frame.first_seen[value] = line
+            self.positions.marks[(*frame.path, str(value))] = (line, column)
             frame.key = value
             return
         key, frame.key = frame.key, _EMPTY
@@ -458,8 +385,6 @@ class _Builder:
             if event is not None and not alias and type(value) is not str:
                 self._note((*frame.path, str(key)), value, event)
             container[key] = value
-            if key == self.stop_after and len(self.stack) == 1:
-                raise _Stop
 
     def _note(self, path: SpecPath, value: Any, event: Any) -> None:
         """Remember how YAML read an unquoted scalar whose value does not print as written."""

@@ -4,7 +4,6 @@ whose names tfgen.spec exports."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -12,7 +11,7 @@ from tfgen.constants import DEFAULT_SPEC
 from tfgen.gcpause import cycle_collection_paused
 from tfgen.spec.checks import check_spec
 from tfgen.spec.issues import Issue, Severity, SpecError
-from tfgen.spec.load import Document, Positions, load_file, load_text
+from tfgen.spec.load import Document, Positions, load_text
 from tfgen.spec.lockfile import lock_for, uses_organizations
 from tfgen.spec.model import Spec, pydantic_issues
 from tfgen.spec.partial import checked_past_shape_errors
@@ -65,16 +64,10 @@ def _plain_checks(spec: Spec) -> list[Issue]:
     return [] if uses_organizations(spec) else check_spec(spec)
 
 
-def load_spec(path: str | Path = DEFAULT_SPEC) -> LoadedSpec:
-    """Read, parse and check a spec file. Raises SpecError with every problem found."""
-    with cycle_collection_paused():
-        return validate_document(load_file(path))
-
-
 def load_spec_text(text: str, file: str = DEFAULT_SPEC) -> LoadedSpec:
-    """Like load_spec, for spec text; `file` names it in messages."""
+    """Like tfgen.spec.load_spec, for spec text; `file` names it in messages."""
     with cycle_collection_paused():
         return validate_document(load_text(text, file))
 
 
-__all__ = ["LoadedSpec", "load_spec", "load_spec_text", "validate_document"]
+__all__ = ["LoadedSpec", "load_spec_text", "validate_document"]

@@ -279,6 +279,8 @@ def is_grant(statement: dict[str, Any]) -> bool:
 
 
 def check_invariants(spec: dict[str, Any], state: DesiredState) -> None:
+    for registry in state.registries:  # render and compile ask this without building the policy
+        assert registry.has_registry_policy == (registry.registry_policy() is not None)
     out = state.to_json()
     by_key = {(r["account_id"], r["region"]): r for r in out}
     assert len(by_key) == len(out), "two entries for one registry"

@@ -110,6 +110,20 @@ def case_child_cannot_report(tmp: Path) -> None:
     same(doc, load_file(path))
 
 
+def case_child_cut_off(tmp: Path) -> None:
+    import pickle
+
+    path = tmp / "tfgen.yaml"
+    path.write_text(big_spec())
+    real = pickle.dumps
+    pickle.dumps = lambda *a, **k: real(*a, **k)[:1000]  # as if the child died mid-write
+    forks = counting_forks()
+    doc = read_ahead(path)()
+    pickle.dumps = real
+    assert len(forks) == 1 and reaped(forks[0])
+    same(doc, load_file(path))
+
+
 def case_load_spec_reads_ahead_the_first_time(tmp: Path) -> None:
     # The first load_spec has pydantic and the checks to import: the YAML is read meanwhile.
     path = tmp / "tfgen.yaml"
@@ -129,6 +143,7 @@ def case_load_spec_reads_ahead_the_first_time(tmp: Path) -> None:
         "case_clean",
         "case_problem",
         "case_child_cannot_report",
+        "case_child_cut_off",
         "case_load_spec_reads_ahead_the_first_time",
     ],
 )

@@ -143,13 +143,13 @@ READ_AHEAD_MIN_BYTES = 64 * 1024
 
 def read_ahead(path: str | FsPath) -> Callable[[], Document]:
     """Start reading a large spec in a forked child; the function returned waits for it and
-    gives the same Document as `load_file` (the time to import pydantic and the checks, which a
-    render does next, is then spent reading YAML on the other core).
+    gives the same Document as `load_file`. The caller imports what comes next meanwhile (load_spec
+    pydantic and the checks, render also the render stage), so the YAML is read on the other core.
 
     The child only reads: its result comes back through a pipe as plain data. Anything but a
-    clean read (a problem in the spec, a child that died, no fork, other threads running, a
-    small file) is read again here, so every error is raised by this process, as `load_file`
-    raises it.
+    clean read (a problem in the spec, a child that died or was cut off, no fork, other threads
+    running, a small file) is read again here, so every error is raised by this process, as
+    `load_file` raises it.
     """
     name = str(path)
     try:
@@ -161,8 +161,13 @@ def read_ahead(path: str | FsPath) -> Callable[[], Document]:
     parent = os.getpid()
     try:
         read_fd, write_fd = os.pipe()
+    except OSError:
+        return lambda: load_file(path)
+    try:
         pid = os.fork()
     except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
         return lambda: load_file(path)
     if pid == 0:  # the child: read, report, exit at once (never run the parent's code)
         try:
@@ -186,9 +191,10 @@ def read_ahead(path: str | FsPath) -> Callable[[], Document]:
                 payload = inp.read()
         finally:
             os.waitpid(pid, 0)
-        if not payload:
+        try:
+            data, marks, notes = pickle.loads(payload)  # written by our child, not the spec
+        except Exception:  # nothing sent, or cut off: the child failed or was killed
             return load_file(path)
-        data, marks, notes = pickle.loads(payload)  # written by our child, not the spec
         return Document(data, Positions(name, marks, notes))
 
     return collect

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -93,35 +94,36 @@ def case_problem(tmp: Path) -> None:
     assert "duplicate key 'extra'" in ahead[0].message
 
 
-def case_child_cannot_report(tmp: Path) -> None:
+def _read_with_a_failing_child(tmp: Path, dumps: Callable[..., bytes]) -> None:
+    """read_ahead with the child's pickling replaced by `dumps` (the forked child inherits it):
+    the result is what this process reads itself."""
     import pickle
-
-    def broken(*_: object, **__: object) -> bytes:
-        raise RuntimeError("cannot pickle")
 
     path = tmp / "tfgen.yaml"
     path.write_text(big_spec())
     real = pickle.dumps
-    pickle.dumps = broken  # the forked child inherits it
+    pickle.dumps = dumps
     forks = counting_forks()
-    doc = read_ahead(path)()
-    pickle.dumps = real
+    try:
+        doc = read_ahead(path)()
+    finally:
+        pickle.dumps = real
     assert len(forks) == 1 and reaped(forks[0])
     same(doc, load_file(path))
+
+
+def case_child_cannot_report(tmp: Path) -> None:
+    def broken(*_: object, **__: object) -> bytes:
+        raise RuntimeError("cannot pickle")
+
+    _read_with_a_failing_child(tmp, broken)
 
 
 def case_child_cut_off(tmp: Path) -> None:
     import pickle
 
-    path = tmp / "tfgen.yaml"
-    path.write_text(big_spec())
     real = pickle.dumps
-    pickle.dumps = lambda *a, **k: real(*a, **k)[:1000]  # as if the child died mid-write
-    forks = counting_forks()
-    doc = read_ahead(path)()
-    pickle.dumps = real
-    assert len(forks) == 1 and reaped(forks[0])
-    same(doc, load_file(path))
+    _read_with_a_failing_child(tmp, lambda *a, **k: real(*a, **k)[:1000])  # died mid-write
 
 
 def case_load_spec_reads_ahead_the_first_time(tmp: Path) -> None:

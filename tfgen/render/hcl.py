@@ -33,9 +33,8 @@ def _unicode_escape(char: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-@lru_cache(
-    maxsize=4096
-)  # a large render quotes the same Regions and account ids thousands of times
+# A large render quotes the same Regions and account ids thousands of times.
+@lru_cache(maxsize=4096)
 def string(value: str) -> str:
     """A quoted HCL string. Control and other invisible characters (ESC, U+202E, U+2028, ...)
     are written as \\u escapes: Terraform reads the same string, and a reviewer sees them."""

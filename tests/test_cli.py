@@ -194,14 +194,56 @@ def test_version_and_a_no_op_render_import_no_runner_boto3_or_rich(tmp_path: Pat
     assert tfgen("render", SPEC, "--out", str(tmp_path)).returncode == 0
     probe = (
         "import sys\n"
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(sorted(m for m in sys.modules if m.split('.')[0] in"
+        " ('boto3', 'botocore', 'rich', 'jinja2', 'pydantic')"
+        " or m.startswith(('tfgen.run', 'tfgen.report', 'tfgen.aws')))))\n"
         "from tfgen.cli import main\n"
-        "try:\n    main(sys.argv[1:])\nexcept SystemExit as exit:\n    code = exit.code\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'rich',"
-        " 'jinja2', 'pydantic') or m.startswith(('tfgen.run', 'tfgen.report', 'tfgen.aws')))\n"
-        "print(code, heavy)\n"
+        "main(sys.argv[1:])\n"
     )
     for args in (["--version"], ["-q", "render", SPEC, "--out", str(tmp_path)]):
         result = subprocess.run(
             [sys.executable, "-c", probe, *args], capture_output=True, text=True, check=False
         )
-        assert result.stdout.strip().endswith("0 []"), (args, result.stdout, result.stderr)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().endswith("[]"), (args, result.stdout, result.stderr)
+
+
+# --- how the program ends -------------------------------------------------------------------------
+
+
+def _program(prelude: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`tfgen ARGS` as the console script runs it, after `prelude`."""
+    code = f"{prelude}\nimport sys\nfrom tfgen.cli import main\nmain(sys.argv[1:])\n"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_the_program_skips_the_teardown_but_not_the_exit_functions_or_the_output() -> None:
+    prelude = (
+        "import atexit, sys\n"
+        "class Freed:\n    def __del__(self):\n        print('torn down')\n"
+        "kept = Freed()\n"
+        "atexit.register(print, 'exit functions ran')\n"
+        "sys.stdout.write('buffered, ')\n"  # a pipe: block-buffered until flushed
+    )
+    result = _program(prelude, "validate", "missing.yaml")
+    assert result.returncode == 1
+    assert "missing.yaml: error: no such file" in result.stderr
+    assert result.stdout == "buffered, exit functions ran\n"  # no 'torn down': os._exit
+    result = _program(prelude, "--version")
+    assert (result.returncode, result.stdout) == (
+        0,
+        f"buffered, tfgen, version {__version__}\nexit functions ran\n",
+    )
+
+
+def test_the_program_ends_as_python_does_while_another_thread_runs() -> None:
+    prelude = (
+        "import threading, time\n"
+        "threading.Thread(target=lambda: (time.sleep(0.5), print('thread done'))).start()\n"
+    )
+    result = _program(prelude, "--version")
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [f"tfgen, version {__version__}", "thread done"]

@@ -8,9 +8,11 @@ neither the runner, nor boto3, nor rich. Every failure becomes a message and an 
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -163,4 +165,25 @@ def main_group(no_color: bool, quiet: bool, verbose: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
-    main_group.main(args=list(argv) if argv is not None else None, prog_name="tfgen")
+    """The program: run one command, then end the process (tests use `main_group`)."""
+    try:
+        main_group.main(args=list(argv) if argv is not None else None, prog_name="tfgen")
+    except SystemExit as done:
+        _leave(done)
+
+
+def _leave(done: SystemExit) -> NoReturn:
+    """End the process without the interpreter's teardown, which frees every object one by one:
+    0.1 s of a 1,010-account render's 1.2 s. As Instagram's servers do: the exit functions run
+    (atexit: logging's flush, weakref finalizers), the streams are flushed, then os._exit. Only
+    when nothing else needs the interpreter: no other thread, an exit code, streams that flush."""
+    threading = sys.modules.get("threading")
+    if not isinstance(done.code, int) or (threading and threading.active_count() > 1):
+        raise done
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: Python reports it as it always does
+        raise done from None
+    os._exit(done.code)

@@ -23,6 +23,36 @@ def test_paused_inside_and_restored_after_nesting_and_errors() -> None:
     assert gc.isenabled()
 
 
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_what_a_stage_built_skips_the_young_generations_but_not_a_full_collection() -> None:
+    gc.collect()
+    with cycle_collection_paused():
+        built = [_Cycle() for _ in range(50_000)]
+        assert gc.get_count()[0] > 50_000
+    # the young generation is empty: the next young collection does not walk what was built
+    assert gc.get_count()[0] < 50 and gc.get_freeze_count() == 0
+    assert all(gc.is_tracked(c) for c in built[:10])
+    alive = len(gc.get_objects(generation=2))
+    del built
+    assert gc.collect() >= 50_000  # the cycles are found and freed by a full collection
+    assert len(gc.get_objects(generation=2)) < alive - 50_000
+
+
+def test_what_the_host_program_froze_stays_frozen() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with cycle_collection_paused():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_left_off_when_it_was_off() -> None:
     gc.disable()
     try:

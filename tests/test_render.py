@@ -13,7 +13,7 @@ from tfgen.cli import main_group
 from tfgen.compile import compile_loaded
 from tfgen.errors import RenderError
 from tfgen.manifest import TreeGuard
-from tfgen.render import journal, render_tree, writer
+from tfgen.render import journal, render_tree, stamp, writer
 from tfgen.spec import load_spec, load_spec_text
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -388,6 +388,16 @@ def test_two_process_render_of_a_new_tree_is_byte_identical(tmp_path: Path) -> N
     )
     assert len(result.changed) == len(two)  # every file and the manifest
     assert not list(tmp_path.glob(".*tfgen-tmp*"))  # the staging directory was renamed in
+    # the stamp's records taken as the files were written are what a stat of them says now,
+    # both when the staging directory is renamed to the root and when its entries are moved in
+    (tmp_path / "empty").mkdir()
+    moved = parallel.render_new_tree(state, tmp_path / "empty", frozenset(), "tfgen test")
+    for root, res in ((tmp_path / "two", result), (tmp_path / "empty", moved)):
+        files = json.loads((root / "tfgen.manifest.json").read_text())["files"]
+        assert res.written is not None and res.written.keys() == files.keys()
+        assert res.written == stamp._file_stats(root, res.written)
+        stamp.write(root, "digest", res.owned, ["kept"], known=res.written)
+        assert stamp.unchanged(root, "digest") == ["kept"]  # the next render's fast path holds
 
 
 def test_render_pauses_the_cycle_collector_and_restores_it(

@@ -39,7 +39,8 @@ from tfgen.render.writer import (
 from tfgen.state import DesiredState
 
 PARALLEL_MIN_ACCOUNTS = 300
-_Part = tuple[list[ManifestStack], dict[str, str]]  # the part's stacks, {relpath: sha256}
+# the part's stacks, {relpath: sha256}, {relpath: the stamp's record of the file}
+_Part = tuple[list[ManifestStack], dict[str, str], dict[str, list[int]]]
 
 
 def worth_it(state: DesiredState) -> bool:
@@ -89,6 +90,8 @@ def render_new_tree(
         files = dict(sorted({**mine[1], **theirs[1]}.items()))
         (staging / MANIFEST).write_bytes(encode(files, stacks, generator))
         install_tree(staging, root)
+        # a file at the top of the staging directory may be moved on its own: a new ctime
+        written = {rel: st for rel, st in (*mine[2].items(), *theirs[2].items()) if "/" in rel}
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise RenderError(f"cannot write {root}: {exc}; nothing was changed") from None
@@ -99,6 +102,7 @@ def render_new_tree(
         tuple(FileChange(rel, Change.CREATE) for rel in (*files, MANIFEST)),
         (*files, MANIFEST),
         tuple(stacks),
+        written=written,
     )
 
 
@@ -115,7 +119,9 @@ def _write_part(
         if parent is not None and os.getppid() != parent:
             raise RuntimeError("the parent render is gone")
         files.extend((rel, text.encode()) for rel, text in stack.files.items())
-    return [s.entry for s in stacks], write_new_files(staging, _checked(files, parent))
+    stats: dict[str, list[int]] = {}
+    hashes = write_new_files(staging, _checked(files, parent), stats)
+    return [s.entry for s in stacks], hashes, stats
 
 
 def _checked(files: Iterable[tuple[str, bytes]], parent: int | None) -> Iterable[tuple[str, bytes]]:

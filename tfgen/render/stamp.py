@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from tfgen import safeio
@@ -66,19 +66,37 @@ def inputs_digest(spec: Path, options: Sequence[str]) -> str | None:
     return digest.hexdigest()
 
 
-def _file_stats(root: Path, relpaths: Iterable[str]) -> dict[str, list[int]]:
+def file_stat(st: os.stat_result) -> list[int]:
+    """What the stamp records of one file (see the module docstring)."""
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def _file_stats(
+    root: Path, relpaths: Iterable[str], known: Mapping[str, list[int]] | None = None
+) -> dict[str, list[int]]:
     out = {}
     base = str(root)
     for rel in relpaths:
+        if known is not None and rel in known:
+            out[rel] = known[rel]
+            continue
         # lstat: a file replaced by a link is a change, whatever the link points to.
-        st = os.lstat(os.path.join(base, rel))  # noqa: PTH118 - thousands of files
-        out[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        out[rel] = file_stat(os.lstat(os.path.join(base, rel)))  # noqa: PTH118 - thousands
     return out
 
 
-def write(root: Path, digest: str, relpaths: Iterable[str], messages: Sequence[str]) -> None:
+def write(
+    root: Path,
+    digest: str,
+    relpaths: Iterable[str],
+    messages: Sequence[str],
+    known: Mapping[str, list[int]] | None = None,
+) -> None:
+    """Record `digest` and the files' stats; `known`: stats taken as the files were written
+    (a stat that no longer matches only costs the next render its fast path)."""
     safeio.state_dir(root)  # run-time state, never committed (the runner writes the same)
-    data = {"inputs": digest, "files": _file_stats(root, relpaths), "messages": list(messages)}
+    files = _file_stats(root, relpaths, known)
+    data = {"inputs": digest, "files": files, "messages": list(messages)}
     safeio.replace(root / STAMP, json.dumps(data, sort_keys=True).encode())
 
 

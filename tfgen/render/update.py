@@ -142,7 +142,7 @@ def _update_tree(spec: Path, out_dir: Path, options: RenderOptions) -> TreeUpdat
             pruned=bool(retirement.pruned),
         )
         if digest is not None and not options.check:
-            stamp.write(out_dir, digest, owned, warnings)
+            stamp.write(out_dir, digest, owned, warnings, known=result.written)
     return update
 
 

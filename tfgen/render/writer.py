@@ -29,7 +29,7 @@ from pathlib import Path
 
 from tfgen.errors import RenderError
 from tfgen.manifest import MANIFEST, Manifest, ManifestStack, TreeGuard, check_path, encode, read
-from tfgen.render import journal
+from tfgen.render import journal, stamp
 
 ABSENT, EMPTY, TREE = "absent", "empty", "tree"  # what is at --out
 STAGING_PREFIX = ".tfgen-tmp-"  # + pid: a new tree being built
@@ -63,6 +63,8 @@ class SyncResult:
     # Files no longer rendered but kept: edited since tfgen wrote them, or not a regular file.
     kept: tuple[str, ...] = ()
     recovered: str = ""  # what was done to finish an update a killed render left half-done
+    # The no-op stamp's record of files taken as they were written (tfgen.render.stamp).
+    written: Mapping[str, list[int]] | None = field(default=None, compare=False)
 
     @property
     def changed(self) -> tuple[FileChange, ...]:
@@ -313,9 +315,14 @@ def create_tree(root: Path, files: Mapping[str, bytes]) -> None:
         raise
 
 
-def write_new_files(base_dir: Path, files: Iterable[tuple[str, bytes]]) -> dict[str, str]:
+def write_new_files(
+    base_dir: Path,
+    files: Iterable[tuple[str, bytes]],
+    stats: dict[str, list[int]] | None = None,
+) -> dict[str, str]:
     """Write files into a directory tfgen just created (nothing to compare, nothing to guard);
-    returns their sha256 by relative path."""
+    returns their sha256 by relative path. `stats` gets the no-op stamp's record of each file
+    as written (an fstat of the open file is cheaper than a stat of its path later)."""
     base = str(base_dir)
     made: set[str] = set()
     hashes: dict[str, str] = {}
@@ -326,5 +333,8 @@ def write_new_files(base_dir: Path, files: Iterable[tuple[str, bytes]]) -> dict[
             made.add(parent)
         with open(os.path.join(base, rel), "xb") as handle:  # noqa: PTH118
             handle.write(data)
+            if stats is not None:
+                handle.flush()
+                stats[rel] = stamp.file_stat(os.fstat(handle.fileno()))
         hashes[rel] = sha256(data)
     return hashes

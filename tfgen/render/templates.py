@@ -27,6 +27,9 @@ def environment() -> jinja2.Environment:
     env.filters["hcl_name"] = hcl.name
     env.filters["hcl_value"] = hcl.value
     env.filters["hcl_attrs"] = hcl.attributes
+    # The stack templates call no global (range, dict, lipsum, ...); each render copies them into
+    # its context otherwise (10% of rendering a stack's files).
+    env.globals.clear()
     return env
 
 

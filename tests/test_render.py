@@ -427,3 +427,20 @@ def test_render_pauses_the_cycle_collector_and_restores_it(
     bad.write_text("version: 1\naccounts: {}\n")
     CliRunner().invoke(main_group, ["render", str(bad), "--out", str(tmp_path / "p")])
     assert gc.isenabled()
+
+
+def test_a_dotted_name_in_a_stack_template_reads_a_dict_item_first() -> None:
+    """The render contexts are plain dicts: `m.items` is m's item, not dict.items; attributes of
+    other objects and a missing item behave as in Jinja (StrictUndefined: an error)."""
+    import jinja2
+
+    from tfgen.render import templates
+
+    env = templates.environment()
+    read = env.from_string("{{ m.items }} {{ m.name }} {{ s.upper() }}")
+    assert read.render(m={"items": "x", "name": "y"}, s="z") == "x y Z"
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ m.missing }}").render(m={"items": "x"})
+    assert env.from_string("{{ range }}").render(range="a") == "a"  # no globals of Jinja's
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ range(2) }}").render()

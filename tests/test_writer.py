@@ -388,3 +388,27 @@ def test_out_a_link_to_nothing(tmp_path: Path) -> None:
     code, err = render(str(MESH), "--out", str(tmp_path / "infra"))
     assert code == 1 and "symbolic link to nothing" in err
     assert not (tmp_path / "missing").exists()
+
+
+def test_writing_a_new_tree_makes_its_directories_and_never_writes_through_a_link(
+    tmp_path: Path,
+) -> None:
+    from tfgen.render.writer import write_new_files
+
+    stats: dict[str, list[int]] = {}
+    files = [("a/b/c/one.tf", b"1" * 70_000), ("a/b/two.tf", b"2"), ("a/three.tf", b"")]
+    (tmp_path / "a").mkdir()  # made by the other writing process first
+    hashes = write_new_files(tmp_path, files, stats)
+    assert {rel: (tmp_path / rel).read_bytes() for rel, _ in files} == dict(files)
+    assert hashes == {rel: sha(data) for rel, data in files}
+    assert stats["a/b/c/one.tf"][0] == 70_000
+    assert stats["a/b/c/one.tf"][3] == (tmp_path / "a/b/c/one.tf").stat().st_ino
+    outside = tmp_path / "outside.tf"
+    outside.write_text("theirs")
+    (tmp_path / "a" / "link.tf").symlink_to(outside)
+    with pytest.raises(FileExistsError):
+        write_new_files(tmp_path, [("a/link.tf", b"ours")])
+    assert outside.read_text() == "theirs"
+    (tmp_path / "file").write_text("")
+    with pytest.raises(FileExistsError):  # a file where a directory must be
+        write_new_files(tmp_path, [("file/x.tf", b"")])

@@ -324,17 +324,39 @@ def write_new_files(
     returns their sha256 by relative path. `stats` gets the no-op stamp's record of each file
     as written (an fstat of the open file is cheaper than a stat of its path later)."""
     base = str(base_dir)
-    made: set[str] = set()
+    made: set[str] = {""}
     hashes: dict[str, str] = {}
     for rel, data in files:
         parent = rel.rpartition("/")[0]
         if parent not in made:
-            os.makedirs(os.path.join(base, parent), exist_ok=True)  # noqa: PTH103, PTH118
-            made.add(parent)
-        with open(os.path.join(base, rel), "xb") as handle:  # noqa: PTH118
-            handle.write(data)
+            _make_dirs(base, parent, made)
+        # os.open, not open(): no buffered file object per file (a third of the writing time)
+        fd = os.open(os.path.join(base, rel), _NEW_FILE, 0o666)  # noqa: PTH118
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             if stats is not None:
-                handle.flush()
-                stats[rel] = stamp.file_stat(os.fstat(handle.fileno()))
+                stats[rel] = stamp.file_stat(os.fstat(fd))
+        finally:
+            os.close(fd)
         hashes[rel] = sha256(data)
     return hashes
+
+
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL  # as open(..., "xb"): never through a link
+
+
+def _make_dirs(base: str, rel_dir: str, made: set[str]) -> None:
+    """Create `rel_dir` and its missing parents under `base` (a directory of tfgen's own, which
+    another of its processes may be filling at the same time)."""
+    up = rel_dir.rpartition("/")[0]
+    if up not in made:
+        _make_dirs(base, up, made)
+    path = os.path.join(base, rel_dir)  # noqa: PTH118
+    try:
+        os.mkdir(path)  # noqa: PTH102
+    except FileExistsError:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            raise
+    made.add(rel_dir)

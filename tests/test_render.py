@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -364,19 +365,27 @@ def test_render_refuses_while_another_tfgen_runs_on_the_directory(tmp_path: Path
     assert "common/" not in (tmp_path / "stacks/americas/replication/main.tf").read_text()
 
 
+def _ring(accounts: int) -> str:
+    spec = "version: 1\naccounts:\n" + "".join(
+        f'  a{i:03d}: {{id: "{100000000000 + i}"}}\n' for i in range(accounts)
+    )
+    return (
+        spec
+        + "replication:\n"
+        + "".join(
+            f"  - from: {{account: a{i:03d}, regions: [us-east-1]}}\n"
+            f"    to: [{{account: a{(i + 1) % accounts:03d}, regions: [eu-west-1]}}]\n"
+            for i in range(accounts)
+        )
+    )
+
+
 def test_two_process_render_of_a_new_tree_is_byte_identical(tmp_path: Path) -> None:
-    """The fork path (large new trees) writes exactly what the one-process path writes."""
+    """The fork path (large new trees) writes exactly what the one-process path writes: every
+    part rendered once (a file written twice would fail: new files are created exclusively)."""
     from tfgen.render import parallel
 
-    spec = "version: 1\naccounts:\n" + "".join(
-        f'  a{i:03d}: {{id: "{100000000000 + i}"}}\n' for i in range(40)
-    )
-    spec += "replication:\n" + "".join(
-        f"  - from: {{account: a{i:03d}, regions: [us-east-1]}}\n"
-        f"    to: [{{account: a{(i + 1) % 40:03d}, regions: [eu-west-1]}}]\n"
-        for i in range(40)
-    )
-    state = compile_loaded(load_spec_text(spec))
+    state = compile_loaded(load_spec_text(_ring(40)))
     result = parallel.render_new_tree(state, tmp_path / "two", frozenset({"a001"}), "tfgen test")
     render_tree(state, tmp_path / "one", adopt=frozenset({"a001"}))
     one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
@@ -444,3 +453,58 @@ def test_a_dotted_name_in_a_stack_template_reads_a_dict_item_first() -> None:
     assert env.from_string("{{ range }}").render(range="a") == "a"  # no globals of Jinja's
     with pytest.raises(jinja2.UndefinedError):
         env.from_string("{{ range(2) }}").render()
+
+
+def test_a_part_that_fails_in_the_second_render_process_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tfgen.render import layout, parallel
+
+    parent = os.getpid()
+    real = layout.planner
+
+    def planner(*args: object) -> object:
+        plan = real(*args)  # type: ignore[arg-type]
+
+        def failing(names: list[str]) -> object:
+            if os.getpid() != parent:
+                raise OSError("disk full")
+            time.sleep(0.05)  # leave parts to the child
+            return plan(names)
+
+        return failing
+
+    monkeypatch.setattr(parallel, "planner", planner)
+    state = compile_loaded(load_spec_text(_ring(40)))
+    # the child fails at its first part; only if it never got one is the tree rendered whole
+    for attempt in range(5):
+        out = tmp_path / f"out{attempt}"
+        try:
+            parallel.render_new_tree(state, out, frozenset(), "tfgen test")
+        except RenderError as exc:
+            assert "OSError: disk full; nothing was changed" in str(exc)
+            assert not out.exists() and list(tmp_path.glob(".out*")) == []
+            return
+        assert (out / "stacks/a017/replication/main.tf").is_file()
+    pytest.fail("the second process never took a part")
+
+
+def test_prepare_loads_the_render_stage_and_compiles_every_stack_template() -> None:
+    """Called while a large spec is read on the other core: nothing of the render stage is left
+    to import or compile after it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from tfgen.render import prepare, templates\n"
+        "prepare()\n"
+        "env = templates.environment()\n"
+        "names = env.list_templates(extensions=['j2'])\n"
+        "def gone(*args):\n    raise OSError('read from disk again')\n"
+        "env.loader.get_source = gone\n"
+        "print(sorted({'tfgen.render.layout', 'tfgen.render.parallel'} - set(sys.modules)),"
+        " len(names) > 3, all(env.get_template(n) for n in names))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "True", "True"], out.stderr

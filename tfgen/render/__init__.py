@@ -52,6 +52,15 @@ def render_files(
     return stacks, files
 
 
+def prepare() -> None:
+    """Load what rendering a tree needs (the layout, the two-process writer, the compiled stack
+    templates) now: while a large spec is read on the other core, and before the render forks,
+    so both of its processes share what was compiled."""
+    from tfgen.render import parallel, templates  # noqa: F401 - imported for what it imports
+
+    templates.preload()
+
+
 def render_tree(
     state: DesiredState,
     out_dir: str | Path,
@@ -95,6 +104,7 @@ __all__ = [
     "RenderResult",
     "Retirement",
     "SyncResult",
+    "prepare",
     "render_files",
     "render_tree",
 ]

@@ -5,7 +5,7 @@ receive) and a replication stack (phase 2: what it sends), each only where it ha
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -143,49 +143,63 @@ def plan_accounts(
     retired: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[RenderedStack, ...]:
     """The stacks of the named accounts (any subset: each account's stacks depend only on it)."""
+    return planner(state, adopt, retired)(names)
+
+
+def planner(
+    state: DesiredState,
+    adopt: frozenset[str],
+    retired: Mapping[str, Sequence[str]] | None = None,
+) -> Callable[[Sequence[str]], tuple[RenderedStack, ...]]:
+    """`plan_accounts` for many subsets of the accounts (a render split into parts): what it
+    looks up across the whole state is built once."""
     gone = retired or {}
-    wanted = set(names)
     by_account: dict[str, list[RegistryState]] = defaultdict(list)
     for registry in state.registries:
-        if registry.account in wanted:
-            by_account[registry.account].append(registry)
+        by_account[registry.account].append(registry)
     names_by_id = {a.account_id: a.name for a in state.accounts.values()}
     receiving = {r.account for r in state.registries if _receives(r)}
-    stacks: list[RenderedStack] = []
-    for name in names:
-        account = state.accounts[name]
-        registries = by_account[name]
-        receivers = [r for r in registries if _receives(r)]
-        senders = [r for r in registries if r.rules]
-        if receivers:
-            stack = _policy_stack(
-                account,
-                receivers,
-                state.settings,
-                names_by_id,
-                gone.get(f"{name}/{REGISTRY_POLICY}", ()),
-            )
-            stacks.append(_with_imports(stack) if name in adopt else stack)
-        if senders:
-            targets = {
-                names_by_id[d.registry_id]
-                for r in senders
-                for rule in r.rules
-                for d in rule.destinations
-            }
-            depends = tuple(
-                f"{t}/{REGISTRY_POLICY}" for t in sorted(targets) if t != name and t in receiving
-            )
-            stack = _replication_stack(
-                account,
-                senders,
-                state.settings,
-                names_by_id,
-                depends,
-                gone.get(f"{name}/{REPLICATION}", ()),
-            )
-            stacks.append(_with_imports(stack) if name in adopt else stack)
-    return tuple(stacks)
+
+    def plan(names: Sequence[str]) -> tuple[RenderedStack, ...]:
+        stacks: list[RenderedStack] = []
+        for name in names:
+            account = state.accounts[name]
+            registries = by_account[name]
+            receivers = [r for r in registries if _receives(r)]
+            senders = [r for r in registries if r.rules]
+            if receivers:
+                stack = _policy_stack(
+                    account,
+                    receivers,
+                    state.settings,
+                    names_by_id,
+                    gone.get(f"{name}/{REGISTRY_POLICY}", ()),
+                )
+                stacks.append(_with_imports(stack) if name in adopt else stack)
+            if senders:
+                targets = {
+                    names_by_id[d.registry_id]
+                    for r in senders
+                    for rule in r.rules
+                    for d in rule.destinations
+                }
+                depends = tuple(
+                    f"{t}/{REGISTRY_POLICY}"
+                    for t in sorted(targets)
+                    if t != name and t in receiving
+                )
+                stack = _replication_stack(
+                    account,
+                    senders,
+                    state.settings,
+                    names_by_id,
+                    depends,
+                    gone.get(f"{name}/{REPLICATION}", ()),
+                )
+                stacks.append(_with_imports(stack) if name in adopt else stack)
+        return tuple(stacks)
+
+    return plan
 
 
 def provider_constraint(settings: Settings, used: Iterable[Feature]) -> str:

@@ -1,15 +1,15 @@
 """A new, large tree rendered and written by two processes at once.
 
 Rendering and writing thousands of stack files is CPU-bound Python; a second core halves it. Each
-account's stacks depend only on that account, so the accounts are split in two: a forked child
-renders and writes one half into the staging directory while this process does the other half
-and the modules; the manifest goes in last and the staging directory is renamed into place, so the
-tree still appears whole or not at all. Used only for a new tree (nothing to compare with), past
+account's stacks depend only on that account, so the accounts are cut into parts that a forked
+child and this process take in turn, whichever is free, rendering and writing them into the staging
+directory (this process also writes the modules); the manifest goes in last and the staging
+directory is renamed into place, so the tree still appears whole or not at all. Used only for a new tree (nothing to compare with), past
 PARALLEL_MIN_ACCOUNTS, on a system with fork and more than one CPU, and only while this process
 runs no other thread (a fork copies one thread; another's held lock would stay held forever).
 
 The child never outlives this process: on Linux the kernel kills it when its parent dies
-(PR_SET_PDEATHSIG), elsewhere it checks its parent between accounts; and it always ends with
+(PR_SET_PDEATHSIG), elsewhere it checks its parent between parts; and it always ends with
 `os._exit`, never by unwinding into the CLI. The staging directory a killed render leaves (its pid
 in the name) is removed by the next render (tfgen.render.writer.clean_leftovers).
 """
@@ -19,14 +19,14 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from tfgen.errors import RenderError
 from tfgen.forks import can_fork, die_with
 from tfgen.manifest import MANIFEST, ManifestStack, encode
-from tfgen.render.layout import RenderedStack, account_names, plan_accounts
+from tfgen.render.layout import RenderedStack, account_names, planner
 from tfgen.render.resources import module_files
 from tfgen.render.writer import (
     Change,
@@ -39,8 +39,9 @@ from tfgen.render.writer import (
 from tfgen.state import DesiredState
 
 PARALLEL_MIN_ACCOUNTS = 300
-# the part's stacks, {relpath: sha256}, {relpath: the stamp's record of the file}
+# the stacks written, {relpath: sha256}, {relpath: the stamp's record of the file}
 _Part = tuple[list[ManifestStack], dict[str, str], dict[str, list[int]]]
+_CHUNK_MIN = 8  # accounts per part; at most 255 parts, each numbered by one byte
 
 
 def worth_it(state: DesiredState) -> bool:
@@ -51,22 +52,28 @@ def render_new_tree(
     state: DesiredState, root: Path, adopt: frozenset[str], generator: str
 ) -> SyncResult:
     names = account_names(state)
-    half = len(names) // 2
+    size = max(_CHUNK_MIN, -(-len(names) // 255))
+    chunks = [names[i : i + size] for i in range(0, len(names), size)]
+    plan = planner(state, adopt)
     try:
         staging = staging_dir(root)
     except OSError as exc:
         raise RenderError(f"cannot write {root}: {exc}; nothing was changed") from None
+    # The parts' numbers wait in a pipe, one byte each: whichever process is free takes the next,
+    # so both finish together however the parts differ in cost (a fixed half each did not).
+    queue, queue_end = os.pipe()
+    os.write(queue_end, bytes(range(len(chunks))))
+    os.close(queue_end)
     read_fd, write_fd = os.pipe()
     parent = os.getpid()
     pid = os.fork()
-    if pid == 0:  # the child: render and write the second half, report, exit at once
+    if pid == 0:  # the child: render and write parts until none is left, report, exit at once
         try:
             os.close(read_fd)
             die_with(parent)
             payload: tuple[str, Any]
             try:
-                part = plan_accounts(state, adopt, names[half:])
-                payload = ("ok", _write_part(part, (), staging, parent))
+                payload = ("ok", _write_parts(plan, chunks, queue, staging, (), parent))
             except BaseException as exc:
                 payload = ("error", f"{type(exc).__name__}: {exc}")
             with os.fdopen(write_fd, "wb") as out:
@@ -76,8 +83,9 @@ def render_new_tree(
     os.close(write_fd)
     try:
         try:
-            mine = _write_part(plan_accounts(state, adopt, names[:half]), module_files(), staging)
+            mine = _write_parts(plan, chunks, queue, staging, module_files())
         finally:
+            os.close(queue)
             with os.fdopen(read_fd, "rb") as inp:
                 try:
                     status, theirs = pickle.load(inp)
@@ -106,26 +114,24 @@ def render_new_tree(
     )
 
 
-def _write_part(
-    stacks: Sequence[RenderedStack],
-    extra: Iterable[tuple[str, bytes]],
+def _write_parts(
+    plan: Callable[[Sequence[str]], Sequence[RenderedStack]],
+    chunks: Sequence[Sequence[str]],
+    queue: int,
     staging: Path,
+    extra: Iterable[tuple[str, bytes]],
     parent: int | None = None,
 ) -> _Part:
-    """Render and write `stacks` (and `extra` files); in the child (`parent` given), stop when
-    the parent is gone."""
-    files: list[tuple[str, bytes]] = list(extra)
-    for stack in stacks:
+    """Render and write the parts taken from `queue` (and `extra` files) until it is empty; in
+    the child (`parent` given), stop when the parent is gone."""
+    entries: list[ManifestStack] = []
+    stats: dict[str, list[int]] = {}
+    hashes = write_new_files(staging, extra, stats)
+    while taken := os.read(queue, 1):
         if parent is not None and os.getppid() != parent:
             raise RuntimeError("the parent render is gone")
-        files.extend((rel, text.encode()) for rel, text in stack.files.items())
-    stats: dict[str, list[int]] = {}
-    hashes = write_new_files(staging, _checked(files, parent), stats)
-    return [s.entry for s in stacks], hashes, stats
-
-
-def _checked(files: Iterable[tuple[str, bytes]], parent: int | None) -> Iterable[tuple[str, bytes]]:
-    for n, item in enumerate(files):
-        if parent is not None and n % 256 == 0 and os.getppid() != parent:
-            raise RuntimeError("the parent render is gone")
-        yield item
+        stacks = plan(chunks[taken[0]])
+        files = [(rel, text.encode()) for s in stacks for rel, text in s.files.items()]
+        hashes.update(write_new_files(staging, files, stats))
+        entries.extend(s.entry for s in stacks)
+    return entries, hashes, stats

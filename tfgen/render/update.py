@@ -82,15 +82,15 @@ def _update_tree(spec: Path, out_dir: Path, options: RenderOptions) -> TreeUpdat
 
     from tfgen.spec.load import read_ahead
 
-    # A large spec is read on the other core while the rest is imported, Jinja and the stack
-    # templates included (compiled here, before the render forks, they are compiled once).
+    # A large spec is read on the other core while the rest is imported, the render stage
+    # included (its templates compiled here, before the render forks, are compiled once).
     read = read_ahead(spec)
     from tfgen.compile import compile_loaded
-    from tfgen.render import render_tree, templates
+    from tfgen.render import prepare, render_tree
     from tfgen.render.atlantis import sync_atlantis
     from tfgen.spec import validate_document
 
-    templates.preload()
+    prepare()
 
     state = compile_loaded(validate_document(read()))
     unknown = sorted(set(options.adopt_accounts) - set(state.accounts))

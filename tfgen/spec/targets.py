@@ -180,7 +180,7 @@ def _remap(positions: Positions, origins: dict[SpecPath, _Origin]) -> ExpandedPo
     """Marks (and notes) of the expanded paths, copied from the paths they came from."""
     return ExpandedPositions(
         positions.file,
-        _moved(positions.marks, origins),
+        _moved(positions.all_marks(), origins),
         _moved(positions.notes, origins),
         origins=dict(origins),
     )

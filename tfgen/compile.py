@@ -78,6 +78,7 @@ def compile_model(spec: Spec) -> tuple[DesiredState, list[Issue]]:
             )
         )
 
+    grants = {name: grant_settings(spec, name) for name in accounts}
     states = tuple(
         _fit_policy(
             RegistryState(
@@ -91,8 +92,8 @@ def compile_model(spec: Spec) -> tuple[DesiredState, list[Issue]]:
                 ),
                 extra_statements=tuple(reg.statements),
                 creation_templates=tuple(reg.templates),
-                grant_scope=grant_settings(spec, name)[0],
-                create_repositories=grant_settings(spec, name)[1],
+                grant_scope=grants[name][0],
+                create_repositories=grants[name][1],
             ),
             reg,
             issues,
@@ -145,14 +146,14 @@ def _compile_rules(
         assert src is not None  # checked: Organizations targets are expanded before compile
         for region in entry.from_.regions:
             destinations: list[Destination] = []
+            seen: set[tuple[str, str]] = set()  # (Region, id): hashed in C, not by the dataclass
             for target in entry.to:
                 assert target.account is not None
                 dest_id = accounts[target.account].account_id
                 for dest_region in target.regions:
                     if target.account == src and dest_region == region:
                         continue  # a registry never replicates to itself; lets mesh specs work
-                    dest = Destination(dest_region, dest_id)
-                    if dest in destinations:
+                    if (dest_region, dest_id) in seen:
                         issues.append(
                             Issue(
                                 ("replication", i, "to"),
@@ -162,7 +163,8 @@ def _compile_rules(
                             )
                         )
                         continue
-                    destinations.append(dest)
+                    seen.add((dest_region, dest_id))
+                    destinations.append(Destination(dest_region, dest_id))
                     if dest_region not in receives[target.account]:
                         receives[target.account].append(dest_region)
                     if target.account != src:
@@ -405,20 +407,21 @@ def _check_registry(state: RegistryState, reg: _Registry, issues: list[Issue]) -
                     f"{lim.value} {lim.what}: {lim.why()}. Merge entries that share destinations",
                 )
             )
-        unique: dict[Destination, int] = {}
+        unique: dict[tuple[str, str], int] = {}  # (Region, id) → the first entry to it
         for rule in rules:
             for dest in rule.destinations:
-                if dest in unique and unique[dest] != rule.entry:
+                where = (dest.region, dest.registry_id)
+                if where in unique and unique[where] != rule.entry:
                     issues.append(
                         Issue(
                             ("replication", rule.entry, "to"),
                             f"registry {state.label} already replicates to {dest.registry_id}/"
-                            f"{dest.region} through replication[{unique[dest]}]; images matching "
+                            f"{dest.region} through replication[{unique[where]}]; images matching "
                             "both rules are replicated once, but the overlap is easy to misread",
                             Severity.WARNING,
                         )
                     )
-                unique.setdefault(dest, rule.entry)
+                unique.setdefault(where, rule.entry)
             per_rule = limits.DESTINATIONS_PER_RULE
             if len(rule.destinations) > per_rule.value:
                 issues.append(

@@ -23,6 +23,7 @@ import re
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
@@ -437,8 +438,9 @@ def encode(files: Mapping[str, str], stacks: Sequence[ManifestStack], generator:
     """The manifest's bytes: one file or stack per line, for readable diffs in review, built with
     the C encoder (json's indent= path is pure Python and 5x slower on large trees)."""
     dump = json.dumps
+    quote = encode_basestring_ascii  # what json.dumps does to a str, without its Python layers
     head = f'  "generator": {dump(generator)},\n  "manifest_version": {MANIFEST_VERSION},\n'
-    lines = ",\n".join(f"    {dump(k)}: {dump(v)}" for k, v in sorted(files.items()))
+    lines = ",\n".join(f"    {quote(k)}: {quote(v)}" for k, v in sorted(files.items()))
     rows = ",\n".join(
         f"    {dump(s.to_json(), sort_keys=True)}" for s in sorted(stacks, key=lambda s: s.id)
     )

@@ -16,6 +16,7 @@ import os
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -439,7 +440,7 @@ class _Builder:
                 return value
             if value == "<<" or (value and value[0] not in _IMPLICIT_FIRST):
                 return value
-            tag = _resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+            tag = _implicit_tag(value)
         if tag in _TEXT_TAGS:
             return value
         if tag == _BINARY_TAG:
@@ -472,6 +473,13 @@ class _Builder:
 
 
 _DUPLICATE = object()
+
+
+@lru_cache(maxsize=4096)
+def _implicit_tag(value: str) -> str:
+    """The tag YAML 1.1 gives a plain scalar: a spec repeats the same keys thousands of times, and
+    each resolution tries the patterns of booleans, nulls and numbers in turn."""
+    return _resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call,no-any-return]
 
 
 def _read_as(text: str, value: Any) -> str:

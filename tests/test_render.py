@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.rendering import EXAMPLES, REPO, fmt_check, fmt_check_115, load_errors, stack_dirs, tree
+from tfgen import __version__
 from tfgen.cli import main_group
 from tfgen.compile import compile_loaded
 from tfgen.errors import RenderError
@@ -391,9 +392,13 @@ def test_two_process_render_of_a_new_tree_is_byte_identical(tmp_path: Path) -> N
     one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
     assert one.keys() == two.keys()
     assert {k for k in one if one[k] != two[k]} == {"tfgen.manifest.json"}  # generator differs
+    manifests = json.loads(one["tfgen.manifest.json"]), json.loads(two["tfgen.manifest.json"])
+    assert manifests[0]["files"] == manifests[1]["files"]
+    assert manifests[0]["stacks"] == manifests[1]["stacks"]
+    generator = f"tfgen {__version__}"  # and byte for byte, but for the generator's name
     assert (
-        json.loads(one["tfgen.manifest.json"])["files"]
-        == json.loads(two["tfgen.manifest.json"])["files"]
+        two["tfgen.manifest.json"].replace(b"tfgen test", generator.encode())
+        == one["tfgen.manifest.json"]
     )
     assert len(result.changed) == len(two)  # every file and the manifest
     assert not list(tmp_path.glob(".*tfgen-tmp*"))  # the staging directory was renamed in

@@ -434,17 +434,26 @@ def check_path(rel: str) -> str:
 # --- encoding -------------------------------------------------------------------------------------
 
 
-def encode(files: Mapping[str, str], stacks: Sequence[ManifestStack], generator: str) -> bytes:
+def encode(
+    files: Mapping[str, str],
+    stacks: Sequence[ManifestStack],
+    generator: str,
+    rows: Mapping[str, str] | None = None,
+) -> bytes:
     """The manifest's bytes: one file or stack per line, for readable diffs in review, built with
-    the C encoder (json's indent= path is pure Python and 5x slower on large trees)."""
-    dump = json.dumps
+    the C encoder (json's indent= path is pure Python and 5x slower on large trees). `rows`: the
+    stacks' lines by id, made beforehand with `stack_row` (by the processes that rendered them)."""
     quote = encode_basestring_ascii  # what json.dumps does to a str, without its Python layers
-    head = f'  "generator": {dump(generator)},\n  "manifest_version": {MANIFEST_VERSION},\n'
+    head = f'  "generator": {json.dumps(generator)},\n  "manifest_version": {MANIFEST_VERSION},\n'
     lines = ",\n".join(f"    {quote(k)}: {quote(v)}" for k, v in sorted(files.items()))
-    rows = ",\n".join(
-        f"    {dump(s.to_json(), sort_keys=True)}" for s in sorted(stacks, key=lambda s: s.id)
-    )
-    return f'{{\n{head}  "files": {{\n{lines}\n  }},\n  "stacks": [\n{rows}\n  ]\n}}\n'.encode()
+    ordered = sorted(stacks, key=lambda s: s.id)
+    text = ",\n".join(rows[s.id] if rows else stack_row(s) for s in ordered)
+    return f'{{\n{head}  "files": {{\n{lines}\n  }},\n  "stacks": [\n{text}\n  ]\n}}\n'.encode()
+
+
+def stack_row(stack: ManifestStack) -> str:
+    """The manifest's line for one stack."""
+    return f"    {json.dumps(stack.to_json(), sort_keys=True)}"
 
 
 # --- use-time checks ------------------------------------------------------------------------------

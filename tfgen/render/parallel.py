@@ -25,7 +25,7 @@ from typing import Any
 
 from tfgen.errors import RenderError
 from tfgen.forks import can_fork, die_with
-from tfgen.manifest import MANIFEST, ManifestStack, encode
+from tfgen.manifest import MANIFEST, ManifestStack, encode, stack_row
 from tfgen.render.layout import RenderedStack, account_names, planner
 from tfgen.render.resources import module_files
 from tfgen.render.writer import (
@@ -39,8 +39,8 @@ from tfgen.render.writer import (
 from tfgen.state import DesiredState
 
 PARALLEL_MIN_ACCOUNTS = 300
-# the stacks written, {relpath: sha256}, {relpath: the stamp's record of the file}
-_Part = tuple[list[ManifestStack], dict[str, str], dict[str, list[int]]]
+# the stacks written, their manifest lines by id, {relpath: sha256}, {relpath: the stamp's record}
+_Part = tuple[list[ManifestStack], dict[str, str], dict[str, str], dict[str, list[int]]]
 _CHUNK_MIN = 8  # accounts per part; at most 255 parts, each numbered by one byte
 
 
@@ -95,11 +95,12 @@ def render_new_tree(
         if status != "ok":
             raise RenderError(f"cannot write {root}: {theirs}; nothing was changed")
         stacks = sorted([*mine[0], *theirs[0]], key=lambda s: s.id)
-        files = dict(sorted({**mine[1], **theirs[1]}.items()))
-        (staging / MANIFEST).write_bytes(encode(files, stacks, generator))
+        files = dict(sorted({**mine[2], **theirs[2]}.items()))
+        rows = {**mine[1], **theirs[1]}
+        (staging / MANIFEST).write_bytes(encode(files, stacks, generator, rows))
         install_tree(staging, root)
         # a file at the top of the staging directory may be moved on its own: a new ctime
-        written = {rel: st for rel, st in (*mine[2].items(), *theirs[2].items()) if "/" in rel}
+        written = {rel: st for rel, st in (*mine[3].items(), *theirs[3].items()) if "/" in rel}
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise RenderError(f"cannot write {root}: {exc}; nothing was changed") from None
@@ -125,6 +126,7 @@ def _write_parts(
     """Render and write the parts taken from `queue` (and `extra` files) until it is empty; in
     the child (`parent` given), stop when the parent is gone."""
     entries: list[ManifestStack] = []
+    rows: dict[str, str] = {}
     stats: dict[str, list[int]] = {}
     hashes = write_new_files(staging, extra, stats)
     while taken := os.read(queue, 1):
@@ -134,4 +136,5 @@ def _write_parts(
         files = [(rel, text.encode()) for s in stacks for rel, text in s.files.items()]
         hashes.update(write_new_files(staging, files, stats))
         entries.extend(s.entry for s in stacks)
-    return entries, hashes, stats
+        rows.update((s.entry.id, stack_row(s.entry)) for s in stacks)
+    return entries, rows, hashes, stats

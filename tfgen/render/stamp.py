@@ -23,6 +23,7 @@ from pathlib import Path
 from tfgen import safeio
 from tfgen.constants import LOCK_FILE, STATE_DIR
 from tfgen.manifest import JOURNAL
+from tfgen.spec import regions
 
 STAMP = f"{STATE_DIR}/render-stamp.json"
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -50,11 +51,7 @@ def inputs_digest(spec: Path, options: Sequence[str]) -> str | None:
     lock = spec.with_name(LOCK_FILE)
     if lock.exists():
         digest.update(lock.read_bytes())
-    import importlib.util  # botocore's location only; importing it is not needed
-
-    spec_ = importlib.util.find_spec("botocore")
-    origin = spec_.origin if spec_ is not None and spec_.origin else ""
-    endpoints = Path(origin).parent / "data" / "endpoints.json"
+    endpoints = regions.endpoints_file()  # the Regions validation knows
     roots = [_PACKAGE, _PACKAGE.parent / "templates", _PACKAGE.parent / "modules"]
     fingerprint = {
         "spec": str(spec.resolve()),

@@ -1,20 +1,28 @@
 """Regions where ECR exists, per partition, from botocore's bundled endpoint data.
 
-Reading endpoints.json directly costs ~10 ms; building a boto3 Session to ask costs ~150 ms.
+Reading endpoints.json directly costs ~10 ms; building a boto3 Session to ask costs ~150 ms, and
+importing botocore to find the file 5-20 ms (validate and render never import it otherwise).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from functools import cache
 from pathlib import Path
 
-import botocore
+
+def endpoints_file() -> Path:
+    """botocore's bundled endpoints.json, found without importing botocore."""
+    spec = importlib.util.find_spec("botocore")
+    if spec is None or not spec.origin:
+        raise RuntimeError("botocore is not installed; tfgen needs its Region data")
+    return Path(spec.origin).parent / "data" / "endpoints.json"
 
 
 @cache
 def _partitions() -> dict[str, frozenset[str]]:
-    data = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())
+    data = json.loads(endpoints_file().read_text())
     out: dict[str, frozenset[str]] = {}
     for partition in data["partitions"]:
         known = set(partition.get("regions", {}))

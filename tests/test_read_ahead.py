@@ -1,4 +1,4 @@
-"""tfgen.spec.load.read_ahead: a large spec read in a forked child gives exactly what load_file
+"""tfgen.spec.ahead.read_ahead: a large spec read in a forked child gives exactly what load_file
 gives (data, notes, every position), a spec with a problem raises the same errors, the child is
 gone once its result is taken, and anything but a clean read is read again in this process."""
 
@@ -15,8 +15,9 @@ import pytest
 
 import tfgen.spec
 from tests.test_atomic import spec_text
+from tfgen.spec.ahead import READ_AHEAD_MIN_BYTES, read_ahead
 from tfgen.spec.issues import SpecError
-from tfgen.spec.load import READ_AHEAD_MIN_BYTES, Document, load_file, read_ahead
+from tfgen.spec.load import Document, load_file
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="reads ahead only with fork"

@@ -18,7 +18,7 @@ from typing import Any
 from tfgen.compile import compile_loaded as compile_spec
 from tfgen.render import render_tree
 from tfgen.spec import LoadedSpec, load_spec, load_spec_text, validate_document
-from tfgen.spec.load import Document, Positions
+from tfgen.spec.document import Document, Positions
 
 
 def spec_from_data(data: dict[str, Any], name: str = "<data>") -> LoadedSpec:

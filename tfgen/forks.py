@@ -1,7 +1,7 @@
 """Forked helper processes, and what keeps them from outliving the process that forked them.
 
 A large render forks twice: a child reads the spec while this process imports the checks and
-the render stage (tfgen.spec.load.read_ahead), and a child renders half of a new tree
+the render stage (tfgen.spec.ahead.read_ahead), and a child renders half of a new tree
 (tfgen.render.parallel).
 """
 

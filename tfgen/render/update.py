@@ -80,14 +80,13 @@ def _update_tree(spec: Path, out_dir: Path, options: RenderOptions) -> TreeUpdat
         if messages is not None:
             return TreeUpdate(out_dir, options.check, unchanged=True, warnings=tuple(messages))
 
-    from tfgen.spec.load import read_ahead
+    from tfgen.spec.ahead import read_ahead
 
     # A large spec is read on the other core while the rest is imported, the render stage
     # included (its templates compiled here, before the render forks, are compiled once).
     read = read_ahead(spec)
     from tfgen.compile import compile_loaded
     from tfgen.render import prepare, render_tree
-    from tfgen.render.atlantis import sync_atlantis
     from tfgen.spec import validate_document
 
     prepare()
@@ -128,6 +127,8 @@ def _update_tree(spec: Path, out_dir: Path, options: RenderOptions) -> TreeUpdat
         owned = list(result.owned)
         atlantis = None
         if options.atlantis:
+            from tfgen.render.atlantis import sync_atlantis  # PyYAML: only when asked for
+
             path, change = sync_atlantis(out_dir, result.stacks, check=options.check)
             owned.append(os.path.relpath(path, out_dir))
             atlantis = (path, change) if change is not None else None

@@ -2,7 +2,7 @@
 
 The names are imported when first used, not with the package: reading the YAML
 (tfgen.spec.load) needs neither pydantic nor the checks, so a large spec is read in a forked child
-while they are imported (tfgen.spec.load.read_ahead).
+while they are imported (tfgen.spec.ahead).
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ def load_spec(path: str | Path = DEFAULT_SPEC) -> LoadedSpec:
     child while they are imported here; after that there is nothing to overlap.
     """
     from tfgen.gcpause import cycle_collection_paused
-    from tfgen.spec.load import load_file, read_ahead
+    from tfgen.spec.ahead import read_ahead, read_here
 
     first = "tfgen.spec.validate" not in sys.modules
-    read = read_ahead(path) if first else (lambda: load_file(path))
+    read = read_ahead(path) if first else (lambda: read_here(path))
     from tfgen.spec.validate import validate_document
 
     with cycle_collection_paused():

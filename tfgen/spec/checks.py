@@ -15,8 +15,8 @@ from tfgen import limits
 from tfgen.constants import GRANT_SID, GRANT_SID_PATTERN
 from tfgen.spec import arns, placeholders, regions, terraform_version
 from tfgen.spec.backend import check_backend
+from tfgen.spec.document import MAX_DEPTH
 from tfgen.spec.issues import Issue, Severity, SpecPath, did_you_mean
-from tfgen.spec.load import MAX_DEPTH
 from tfgen.spec.model import Endpoint, Spec
 from tfgen.spec.policy import statement_issues
 from tfgen.spec.provider import provider_issues

@@ -12,9 +12,6 @@ or number that does not print back as written (`on`, `011111111111`) is noted fo
 
 from __future__ import annotations
 
-import os
-import pickle
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path as FsPath
@@ -23,8 +20,8 @@ from typing import Any
 import yaml
 
 from tfgen.constants import DEFAULT_SPEC
-from tfgen.forks import can_fork, die_with
-from tfgen.spec.issues import Issue, Severity, SpecError, SpecPath
+from tfgen.spec.document import MAX_BYTES, MAX_DEPTH, Document, Positions
+from tfgen.spec.issues import Issue, SpecError, SpecPath
 
 try:  # libyaml is ~10x faster on large specs; the pure-Python loader gives the same nodes
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -32,72 +29,8 @@ except AttributeError:  # pragma: no cover - libyaml missing
     _Loader = yaml.SafeLoader
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-MAX_BYTES = 8 * 1024 * 1024  # a 1,000-account spec is ~150 KiB
-MAX_DEPTH = 32  # the deepest spec path (an IAM condition's value list) is 10 levels
 MAX_ALIAS_NODES = 100_000  # nodes repeated through aliases; a billion-laughs bomb hits it at once
 _constructor = yaml.constructor.SafeConstructor()
-
-
-@dataclass(slots=True, eq=False)
-class Positions:
-    """Line and column (1-based) of each path; a missing path falls back to its nearest parent."""
-
-    file: str
-    marks: dict[SpecPath, tuple[int, int]] = field(default_factory=dict)
-    # How YAML read a scalar that does not print back as written, by path (see _note).
-    notes: dict[SpecPath, str] = field(default_factory=dict)
-    # The marks under each top-level key as `read_ahead`'s child sent them, still pickled: most
-    # reads never need them, and unpickling them all cost 20-40 ms at 1,000 accounts.
-    later: dict[Any, bytes] = field(default_factory=dict)
-
-    def __eq__(self, other: object) -> bool:
-        """Equal when they place every path alike, however much of it is still pickled."""
-        if type(other) is not type(self):
-            return NotImplemented
-        assert isinstance(other, Positions)
-        mine, theirs = (
-            (self.file, self.all_marks(), self.notes),
-            (other.file, other.all_marks(), other.notes),
-        )
-        return mine == theirs
-
-    def all_marks(self) -> dict[SpecPath, tuple[int, int]]:
-        for key in list(self.later):
-            self._unfold(key)
-        return self.marks
-
-    def _unfold(self, key: Any) -> None:
-        group = self.later.pop(key, None)
-        if group is not None:
-            self.marks.update(pickle.loads(group))  # our child's, not the spec's: see read_ahead
-
-    def locate(self, path: SpecPath) -> tuple[int | None, int | None]:
-        if self.later and path:
-            self._unfold(path[0])
-        probe = tuple(path)
-        while True:
-            mark = self.marks.get(probe)
-            if mark is not None:
-                return mark
-            if not probe:
-                return None, None
-            probe = probe[:-1]
-
-    def issue(self, issue: Issue) -> Issue:
-        """The issue with this file's name and the line of its path filled in; an error about a
-        value YAML read as a boolean or number says so, and how to quote it."""
-        line, column = self.locate(issue.path)
-        message = issue.message
-        note = self.notes.get(tuple(issue.path)) if issue.severity is Severity.ERROR else None
-        if note is not None:
-            message = f"{message}; {note}"
-        return Issue(issue.path, message, issue.severity, line, column, self.file)
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    data: Any
-    positions: Positions
 
 
 def load_text(text: str, file: str = DEFAULT_SPEC) -> Document:
@@ -162,74 +95,6 @@ def load_file(path: str | FsPath) -> Document:
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([Issue((), f"cannot read the spec: {exc}", file=name)]) from None
     return load_text(text, name)
-
-
-# Below this size a spec reads in a few milliseconds: not worth a process.
-READ_AHEAD_MIN_BYTES = 64 * 1024
-
-
-def read_ahead(path: str | FsPath) -> Callable[[], Document]:
-    """Start reading a large spec in a forked child; the function returned waits for it and
-    gives the same Document as `load_file`. The caller imports what comes next meanwhile (load_spec
-    pydantic and the checks, render also the render stage), so the YAML is read on the other core.
-
-    The child only reads: its result comes back through a pipe as plain data. Anything but a
-    clean read (a problem in the spec, a child that died or was cut off, no fork, other threads
-    running, a small file) is read again here, so every error is raised by this process, as
-    `load_file` raises it.
-    """
-    name = str(path)
-    try:
-        large = FsPath(path).stat().st_size >= READ_AHEAD_MIN_BYTES
-    except OSError:
-        large = False
-    if not (large and (os.cpu_count() or 1) > 1 and can_fork()):
-        return lambda: load_file(path)
-    parent = os.getpid()
-    try:
-        read_fd, write_fd = os.pipe()
-    except OSError:
-        return lambda: load_file(path)
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_fd)
-        os.close(write_fd)
-        return lambda: load_file(path)
-    if pid == 0:  # the child: read, report, exit at once (never run the parent's code)
-        try:
-            os.close(read_fd)
-            die_with(parent)
-            try:
-                doc = load_file(path)
-                p = doc.positions
-                groups: dict[Any, dict[SpecPath, tuple[int, int]]] = {}
-                for where, mark in p.marks.items():
-                    groups.setdefault(where[0] if where else None, {})[where] = mark
-                top = groups.pop(None, {})
-                later = {key: pickle.dumps(group, protocol=5) for key, group in groups.items()}
-                payload = pickle.dumps((doc.data, top, later, p.notes), protocol=5)
-            except BaseException:
-                payload = b""  # the parent reads it again, and reports
-            with os.fdopen(write_fd, "wb") as out:
-                out.write(payload)
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-
-    def collect() -> Document:
-        try:
-            with os.fdopen(read_fd, "rb") as inp:
-                payload = inp.read()
-        finally:
-            os.waitpid(pid, 0)
-        try:
-            data, marks, later, notes = pickle.loads(payload)  # our child's, not the spec's
-        except Exception:  # nothing sent, or cut off: the child failed or was killed
-            return load_file(path)
-        return Document(data, Positions(name, marks, notes, later))
-
-    return collect
 
 
 _EMPTY = object()

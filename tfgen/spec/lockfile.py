@@ -16,8 +16,8 @@ from typing import Any
 
 from tfgen import limits
 from tfgen.constants import LOCK_FILE
+from tfgen.spec.document import MAX_BYTES
 from tfgen.spec.issues import Issue, SpecError
-from tfgen.spec.load import MAX_BYTES
 from tfgen.spec.model import Endpoint, Spec
 
 LOCK_VERSION = 1

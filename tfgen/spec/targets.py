@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
+from tfgen.spec.document import Positions
 from tfgen.spec.issues import Issue, Severity, SpecPath
-from tfgen.spec.load import Positions
 from tfgen.spec.lockfile import LOCK_FILE, ORGANIZATION, OrgLock, target_key, uses_organizations
 from tfgen.spec.model import Account, Endpoint, Replication, Spec
 

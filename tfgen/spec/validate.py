@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from tfgen.constants import DEFAULT_SPEC
 from tfgen.gcpause import cycle_collection_paused
 from tfgen.spec.checks import check_spec
+from tfgen.spec.document import Document, Positions
 from tfgen.spec.issues import Issue, Severity, SpecError
-from tfgen.spec.load import Document, Positions, load_text
 from tfgen.spec.lockfile import lock_for, uses_organizations
 from tfgen.spec.model import Spec, pydantic_issues
 from tfgen.spec.partial import checked_past_shape_errors
@@ -67,6 +67,8 @@ def _plain_checks(spec: Spec) -> list[Issue]:
 def load_spec_text(text: str, file: str = DEFAULT_SPEC) -> LoadedSpec:
     """Like tfgen.spec.load_spec, for spec text; `file` names it in messages."""
     with cycle_collection_paused():
+        from tfgen.spec.load import load_text  # PyYAML: only where text is read here
+
         return validate_document(load_text(text, file))
 
 

@@ -513,3 +513,22 @@ def test_prepare_loads_the_render_stage_and_compiles_every_stack_template() -> N
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["[]", "True", "True"], out.stderr
+
+
+def test_no_process_for_the_second_render_is_a_clear_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tfgen.render import parallel
+
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(parallel.os, "fork", no_fork)
+    fds = Path("/proc/self/fd")
+    opened = len(list(fds.iterdir())) if fds.is_dir() else None
+    state = compile_loaded(load_spec_text(_ring(40)))
+    with pytest.raises(RenderError, match="Resource temporarily unavailable; nothing was changed"):
+        parallel.render_new_tree(state, tmp_path / "out", frozenset(), "tfgen test")
+    assert list(tmp_path.iterdir()) == []  # no tree, no staging directory
+    if opened is not None:
+        assert len(list(fds.iterdir())) == opened  # the pipes closed

@@ -61,12 +61,21 @@ def render_new_tree(
         raise RenderError(f"cannot write {root}: {exc}; nothing was changed") from None
     # The parts' numbers wait in a pipe, one byte each: whichever process is free takes the next,
     # so both finish together however the parts differ in cost (a fixed half each did not).
-    queue, queue_end = os.pipe()
-    os.write(queue_end, bytes(range(len(chunks))))
-    os.close(queue_end)
-    read_fd, write_fd = os.pipe()
-    parent = os.getpid()
-    pid = os.fork()
+    fds: list[int] = []
+    try:
+        queue, queue_end = os.pipe()
+        fds += (queue, queue_end)
+        os.write(queue_end, bytes(range(len(chunks))))
+        os.close(fds.pop())
+        read_fd, write_fd = os.pipe()
+        fds += (read_fd, write_fd)
+        parent = os.getpid()
+        pid = os.fork()
+    except OSError as exc:  # no pipe or no process to be had: nothing was written yet
+        for fd in fds:
+            os.close(fd)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise RenderError(f"cannot write {root}: {exc}; nothing was changed") from None
     if pid == 0:  # the child: render and write parts until none is left, report, exit at once
         try:
             os.close(read_fd)

@@ -344,7 +344,8 @@ def write_new_files(
     return hashes
 
 
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL  # as open(..., "xb"): never through a link
+# as open(..., "xb"): never through a link, and no newline translation where there is one
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
 def _make_dirs(base: str, rel_dir: str, made: set[str]) -> None:

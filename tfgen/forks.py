@@ -1,8 +1,8 @@
 """Forked helper processes, and what keeps them from outliving the process that forked them.
 
 A large render forks twice: a child reads the spec while this process imports the checks and
-the render stage (tfgen.spec.ahead.read_ahead), and a child renders half of a new tree
-(tfgen.render.parallel).
+the render stage (tfgen.spec.ahead.read_ahead), and a child renders parts of a new tree beside
+this process (tfgen.render.parallel).
 """
 
 from __future__ import annotations

@@ -2,11 +2,12 @@
 
 Rendering and writing thousands of stack files is CPU-bound Python; a second core halves it. Each
 account's stacks depend only on that account, so the accounts are cut into parts that a forked
-child and this process take in turn, whichever is free, rendering and writing them into the staging
-directory (this process also writes the modules); the manifest goes in last and the staging
-directory is renamed into place, so the tree still appears whole or not at all. Used only for a new tree (nothing to compare with), past
-PARALLEL_MIN_ACCOUNTS, on a system with fork and more than one CPU, and only while this process
-runs no other thread (a fork copies one thread; another's held lock would stay held forever).
+child and this process take in turn, whichever is free, rendering and writing them into the
+staging directory (this process also writes the modules); the manifest goes in last and the
+staging directory is renamed into place, so the tree still appears whole or not at all. Used only
+for a new tree (nothing to compare with), past PARALLEL_MIN_ACCOUNTS, on a system with fork and
+more than one CPU, and only while this process runs no other thread (a fork copies one thread;
+another's held lock would stay held forever).
 
 The child never outlives this process: on Linux the kernel kills it when its parent dies
 (PR_SET_PDEATHSIG), elsewhere it checks its parent between parts; and it always ends with

@@ -28,14 +28,10 @@ class Positions:
 
     def __eq__(self, other: object) -> bool:
         """Equal when they place every path alike, however much of it is still pickled."""
-        if type(other) is not type(self):
+        if not isinstance(other, Positions) or type(other) is not type(self):
             return NotImplemented
-        assert isinstance(other, Positions)
-        mine, theirs = (
-            (self.file, self.all_marks(), self.notes),
-            (other.file, other.all_marks(), other.notes),
-        )
-        return mine == theirs
+        mine = (self.file, self.all_marks(), self.notes)
+        return mine == (other.file, other.all_marks(), other.notes)
 
     def all_marks(self) -> dict[SpecPath, tuple[int, int]]:
         for key in list(self.later):
